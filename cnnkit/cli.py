@@ -32,7 +32,81 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = [add_data]
+def add_run(sub) -> None:
+    p = sub.add_parser("run", help="execute notebooks with papermill and export HTML reports")
+    p.add_argument("notebooks", nargs="+", help="notebook paths (.ipynb)")
+    _add_run_options(p)
+    p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                   help="override a parameter; VALUE is a Python literal ([20, 56], 0.1, None) or a string")
+    p.set_defaults(func=cmd_run)
+
+
+def _add_run_options(p) -> None:
+    from cnnkit.notebook.presets import PRESET_NAMES
+
+    p.add_argument("--preset", default="quick", choices=PRESET_NAMES,
+                   help="smoke: seconds (tests); quick: minutes on a CPU (default); paper: the full recipe (GPU)")
+    p.add_argument("--out", default="reports", help="folder for executed notebooks, HTML reports and results")
+    p.add_argument("--cell-timeout", type=int, default=None, help="seconds one cell may run (default: no limit)")
+    p.add_argument("--code", default="fold", choices=("show", "fold", "hide"), help="code cells in the HTML")
+    p.add_argument("--no-progress", action="store_true", help="no papermill progress bar")
+
+
+def _run_all(paths, args, overrides) -> int:
+    from pathlib import Path
+
+    from cnnkit.notebook.report import build_index
+    from cnnkit.notebook.runner import NotebookError, resolve_parameters, run_notebook
+
+    for path in paths:  # check every notebook's parameters before executing any
+        resolve_parameters(path, args.preset, overrides)
+    failed = 0
+    for path in paths:
+        print(f"cnnkit run: {Path(path).name} (preset {args.preset}) ...", flush=True)
+        try:
+            html = run_notebook(path, preset=args.preset, parameters=overrides, out_dir=args.out,
+                                cell_timeout=args.cell_timeout, code=args.code, progress=not args.no_progress)
+            print(f"cnnkit run: wrote {html}", flush=True)
+        except NotebookError as exc:
+            failed += 1
+            print(f"cnnkit run: error: {exc}", file=sys.stderr, flush=True)
+    print(f"cnnkit run: index {build_index(args.out)}")
+    return 1 if failed else 0
+
+
+def cmd_run(args) -> int:
+    from cnnkit.notebook.runner import parse_value
+
+    overrides = {name: parse_value(value) for name, value in args.parameter}
+    return _run_all(args.notebooks, args, overrides)
+
+
+def add_report(sub) -> None:
+    p = sub.add_parser("report", help="build index.html over the executed notebooks in a folder")
+    p.add_argument("folder", nargs="?", default="reports")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args) -> int:
+    from cnnkit.notebook.report import build_index
+
+    print(build_index(args.folder))
+    return 0
+
+
+def add_demo(sub) -> None:
+    p = sub.add_parser("demo", help="the main job: run every numbered notebook on the embedded data, build reports")
+    _add_run_options(p)
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args) -> int:
+    from cnnkit.notebook import numbered_notebooks
+
+    return _run_all(numbered_notebooks(), args, {})
+
+
+COMMANDS = [add_data, add_run, add_report, add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,25 @@
+"""Running notebooks (papermill), presets, and the HTML report index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnnkit.notebook.presets import PRESET_NAMES, PRESETS, preset_parameters
+from cnnkit.notebook.report import Row, build_index, read_summaries, write_summary
+from cnnkit.notebook.runner import (NotebookError, export_html, notebook_parameters, resolve_parameters,
+                                    run_notebook)
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def numbered_notebooks(folder: str | Path = NOTEBOOK_DIR) -> list[Path]:
+    """The numbered notebooks (``00_*.ipynb`` …) of the repository, in order."""
+    found = sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        raise FileNotFoundError(f"no numbered notebooks in {folder}")
+    return found
+
+
+__all__ = ["NOTEBOOK_DIR", "NotebookError", "PRESETS", "PRESET_NAMES", "Row", "build_index", "export_html",
+           "notebook_parameters", "numbered_notebooks", "preset_parameters", "read_summaries",
+           "resolve_parameters", "run_notebook", "write_summary"]

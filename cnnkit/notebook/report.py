@@ -1,0 +1,133 @@
+"""Measured-vs-paper summaries written by notebooks, and the ``index.html`` over all reports.
+
+A notebook ends with :func:`write_summary`, which stores its key measured numbers beside
+the paper's (``<out_dir>/<stem>.summary.json``); :func:`build_index` collects every summary
+in a folder into one page that links each notebook's HTML report.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import platform
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from cnnkit.notebook.runner import _atomic_write_text
+
+SUMMARY_SUFFIX = ".summary.json"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a measured-vs-reference table.
+
+    Attributes:
+        quantity: what is compared ("test error, plain-56 − plain-20").
+        measured: the measured value as text, with its spread ("+2.1 ± 0.8 % (n=2)").
+        reference: the paper's value as text ("≈ +4 % (Fig. 6, read off)").
+        verdict: "agrees", "disagrees" or "inconclusive" (the notebook decides, from the data).
+        note: optional remark (which split, which model selection).
+    """
+
+    quantity: str
+    measured: str
+    reference: str
+    verdict: str = "inconclusive"
+    note: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in ("agrees", "disagrees", "inconclusive"):
+            raise ValueError(f"verdict must be 'agrees', 'disagrees' or 'inconclusive', got {self.verdict!r}")
+
+
+def environment() -> dict[str, str]:
+    """Machine and library versions, recorded with every summary."""
+    import keras
+
+    import cnnkit
+
+    env = {"cnnkit": cnnkit.__version__, "keras": keras.__version__, "backend": keras.backend.backend(),
+           "python": platform.python_version(), "machine": f"{platform.machine()}, {_cpu_count()} CPU cores",
+           "date": _dt.date.today().isoformat()}
+    try:
+        import tensorflow as tf
+
+        env["tensorflow"] = tf.__version__
+    except ImportError:
+        pass
+    return env
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def write_summary(stem: str, title: str, rows: list[Row], *, parameters: dict[str, Any] | None = None,
+                  conclusion: str = "", out_dir: str | Path = ".") -> Path:
+    """Write ``<out_dir>/<stem>.summary.json`` (atomically) and return its path."""
+    path = Path(out_dir) / f"{stem}{SUMMARY_SUFFIX}"
+    doc = {"stem": stem, "title": title, "rows": [asdict(r) for r in rows], "conclusion": conclusion,
+           "parameters": parameters or {}, "environment": environment()}
+    _atomic_write_text(path, json.dumps(doc, indent=2, default=str))
+    return path
+
+
+def read_summaries(folder: str | Path) -> list[dict]:
+    """Every readable summary in ``folder``, sorted by notebook; unreadable ones are reported inline."""
+    out = []
+    for path in sorted(Path(folder).glob(f"*{SUMMARY_SUFFIX}")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc["rows"] = [Row(**r) for r in doc["rows"]]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            doc = {"stem": path.name[: -len(SUMMARY_SUFFIX)], "title": path.name, "rows": [],
+                   "conclusion": f"unreadable summary {path}: {exc}", "parameters": {}, "environment": {}}
+        out.append(doc)
+    return out
+
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+th{background:#f3f3f3}.agrees{color:#1a7f37}.disagrees{color:#b42318}.inconclusive{color:#8a6d00}
+.meta{color:#666;font-size:90%}"""
+
+
+def build_index(folder: str | Path = "reports") -> Path:
+    """Write ``<folder>/index.html``: per notebook its measured-vs-paper table and a link to its report."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no report folder {folder}; run `cnnkit run notebooks/*.ipynb --out {folder}` first")
+    esc = html.escape
+    parts = [f"<!doctype html><meta charset='utf-8'><title>cnnkit reports</title><style>{_CSS}</style>",
+             "<h1>cnnkit reports</h1>"]
+    summaries = read_summaries(folder)
+    reported = {s["stem"] for s in summaries}
+    for s in summaries:
+        link = f"{s['stem']}.html"
+        head = f"<a href='{esc(link)}'>{esc(s['title'])}</a>" if (folder / link).exists() else esc(s["title"])
+        env = s.get("environment", {})
+        meta = ", ".join(f"{k} {v}" for k, v in env.items())
+        preset = s.get("parameters", {}).get("preset", "?")
+        parts.append(f"<h2>{head}</h2><p class='meta'>preset <b>{esc(str(preset))}</b>; {esc(meta)}</p>")
+        parts.append("<table><tr><th>quantity</th><th>measured</th><th>paper</th><th>verdict</th><th>note</th></tr>")
+        for r in s["rows"]:
+            parts.append(f"<tr><td>{esc(r.quantity)}</td><td>{esc(r.measured)}</td><td>{esc(r.reference)}</td>"
+                         f"<td class='{esc(r.verdict)}'>{esc(r.verdict)}</td><td>{esc(r.note)}</td></tr>")
+        parts.append("</table>")
+        if s.get("conclusion"):
+            parts.append(f"<p>{esc(s['conclusion'])}</p>")
+    others = sorted(p for p in folder.glob("*.html") if p.name != "index.html" and p.stem not in reported)
+    if others:
+        parts.append("<h2>Other reports</h2><ul>")
+        parts += [f"<li><a href='{esc(p.name)}'>{esc(p.stem)}</a></li>" for p in others]
+        parts.append("</ul>")
+    if not summaries and not others:
+        parts.append("<p>No executed notebooks in this folder yet.</p>")
+    index = folder / "index.html"
+    _atomic_write_text(index, "\n".join(parts))
+    return index

@@ -1,0 +1,192 @@
+"""Execute notebooks with papermill and export them as HTML reports.
+
+``run_notebook`` resolves a notebook's parameters (its ``parameters`` cell, then a preset,
+then explicit overrides), rejects unknown names and wrong types *before* anything runs
+(papermill itself only warns), executes the notebook and writes ``<out>/<stem>.ipynb`` and
+``<out>/<stem>.html``. A failing cell raises :class:`NotebookError` naming the cell, its
+error and the partial notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cnnkit.notebook.presets import preset_parameters
+
+
+class NotebookError(RuntimeError):
+    """A cell failed; ``partial`` is the path of the partially executed notebook."""
+
+    def __init__(self, message: str, partial: Path):
+        super().__init__(message)
+        self.partial = partial
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One entry of a notebook's ``parameters`` cell."""
+
+    name: str
+    default: Any
+    type_name: str
+    help: str = ""
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+def _register_tuple_translator() -> None:
+    """Teach papermill's Python translator tuples (it otherwise passes ``"(1, 2)"`` as a string)."""
+    from papermill.translators import PythonTranslator, papermill_translators
+
+    class _Translator(PythonTranslator):
+        @classmethod
+        def translate(cls, val):
+            if isinstance(val, tuple):
+                inner = ", ".join(cls.translate(v) for v in val)
+                return f"({inner}{',' if len(val) == 1 else ''})"
+            return super().translate(val)
+
+    papermill_translators.register("python", _Translator)
+
+
+def notebook_parameters(path: str | Path) -> dict[str, Parameter]:
+    """The parameters a notebook declares in its cell tagged ``parameters``."""
+    import papermill
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"notebook not found: {path}")
+    out = {}
+    for p in papermill.inspect_notebook(str(path)).values():
+        try:
+            default = ast.literal_eval(p["default"])
+        except (ValueError, SyntaxError):
+            default = p["default"]
+        out[p["name"]] = Parameter(p["name"], default, p["inferred_type_name"], p.get("help", ""))
+    if not out:
+        raise ValueError(f"{path} has no cell tagged 'parameters' (tag one cell 'parameters' in Jupyter)")
+    return out
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p NAME VALUE`` value: a Python literal (``3``, ``0.1``, ``[20, 56]``, ``None``) or a string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        low = text.strip().lower()
+        if low in ("true", "false"):
+            return low == "true"
+        return text
+
+
+def coerce(name: str, value: Any, default: Any) -> Any:
+    """Check ``value`` against the type of the notebook's default; return it converted.
+
+    ints are accepted for floats; lists and tuples convert into each other; a ``None``
+    default accepts anything. Raises ``ValueError`` naming the parameter and the expected type.
+    """
+    if default is None or value is None:
+        return value
+    expected = type(default)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, (list, tuple)):
+        ok = isinstance(value, (list, tuple))
+        value = expected(value) if ok else value
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        raise ValueError(f"parameter {name!r} expects {expected.__name__} (default {default!r}), "
+                         f"got {type(value).__name__} {value!r}")
+    return value
+
+
+def resolve_parameters(path: str | Path, preset: str = "quick",
+                       overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Preset values, then ``overrides``, checked against the notebook's ``parameters`` cell."""
+    declared = notebook_parameters(path)
+    params = preset_parameters(Path(path).stem, preset, set(declared))
+    params.update(overrides or {})
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown} for {Path(path).name}; "
+                         f"valid parameters: {', '.join(sorted(declared))}")
+    return {k: coerce(k, v, declared[k].default) for k, v in params.items()}
+
+
+# --- execution and export ----------------------------------------------------------------------
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_html(executed: str | Path, html_path: str | Path | None = None, *, code: str = "fold") -> Path:
+    """Export an executed notebook to a self-contained HTML file (images embedded).
+
+    Args:
+        executed: the executed ``.ipynb``.
+        html_path: where to write (default: beside it, ``.html``).
+        code: ``"show"``, ``"fold"`` (each code cell in a collapsed ``<details>``) or ``"hide"``.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    if code not in ("show", "fold", "hide"):
+        raise ValueError(f"code must be 'show', 'fold' or 'hide', got {code!r}")
+    executed = Path(executed)
+    html_path = Path(html_path) if html_path else executed.with_suffix(".html")
+    exporter = HTMLExporter(template_name="cnnkit", embed_images=True, exclude_input=code == "hide",
+                            extra_template_basedirs=[str(Path(__file__).parent / "templates")])
+    nb = nbformat.read(executed, as_version=4)
+    body, _ = exporter.from_notebook_node(nb, resources={"cnnkit_fold_code": code == "fold"})
+    _atomic_write_text(html_path, body)
+    return html_path
+
+
+def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[str, Any] | None = None,
+                 out_dir: str | Path = "reports", cell_timeout: int | None = None, code: str = "fold",
+                 progress: bool = True, kernel_name: str = "python3") -> Path:
+    """Execute one notebook and export it; returns the HTML report's path.
+
+    The notebook runs with its working directory set to ``out_dir`` and receives
+    ``out_dir`` (absolute) if it declares a parameter of that name, so its result store and
+    summary land beside the report.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    path = Path(path)
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    declared = notebook_parameters(path)
+    params = resolve_parameters(path, preset, parameters)
+    if "out_dir" in declared and "out_dir" not in (parameters or {}):
+        params["out_dir"] = str(out_dir)
+    executed = out_dir / f"{path.stem}.ipynb"
+    _register_tuple_translator()
+    try:
+        papermill.execute_notebook(str(path), str(executed), parameters=params, progress_bar=progress,
+                                   kernel_name=kernel_name, cwd=str(out_dir), execution_timeout=cell_timeout)
+    except PapermillExecutionError as exc:
+        raise NotebookError(f"{path.name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}\n"
+                            f"partial notebook: {executed}", executed) from None
+    return export_html(executed, code=code)
