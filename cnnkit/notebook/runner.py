@@ -70,7 +70,21 @@ def notebook_parameters(path: str | Path) -> dict[str, Parameter]:
         out[p["name"]] = Parameter(p["name"], default, p["inferred_type_name"], p.get("help", ""))
     if not out:
         raise ValueError(f"{path} has no cell tagged 'parameters' (tag one cell 'parameters' in Jupyter)")
+    _check_all_parsed(path, out)
     return out
+
+
+def _check_all_parsed(path: Path, parsed: dict) -> None:
+    """papermill silently skips a parameter line with two '=' (e.g. in its comment): make that an error."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    for number, line in enumerate(cell.source.splitlines(), 1):
+        name = line.split("=", 1)[0].split(":", 1)[0].strip()
+        if "=" in line and not line.lstrip().startswith("#") and name.isidentifier() and name not in parsed:
+            raise ValueError(f"{path.name}: papermill cannot parse line {number} of the parameters cell "
+                             f"({line.strip()!r}); remove any '=' from its comment")
 
 
 def parse_value(text: str) -> Any:

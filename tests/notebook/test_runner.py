@@ -98,3 +98,9 @@ def test_summary_verdict_checked(tmp_path):
         Row("q", "1", "2", verdict="maybe")
     path = write_summary("s", "S", [Row("q", "1", "2")], out_dir=tmp_path)
     assert json.loads(path.read_text())["environment"]["keras"]
+
+
+def test_unparseable_parameter_line_is_an_error(tmp_path):
+    nb = make_notebook(tmp_path / "p.ipynb", "a = 1\nsubset = 5  # None = all", "pass")
+    with pytest.raises(ValueError, match="cannot parse line 2"):
+        notebook_parameters(nb)
