@@ -1,0 +1,262 @@
+"""Callbacks that turn ``model.fit`` into a recorded experiment.
+
+Everything a run measures is written into the epoch ``logs``, so it lands in Keras' History
+and in the CSV log (which is how a resumed run gets its earlier epochs back). Order matters:
+callbacks run in list order and share one ``logs`` dict, so :func:`run_callbacks` puts the
+recorders first, then whatever reads their keys (reduce-on-plateau, CSV log, progress lines),
+and ``BackupAndRestore`` last.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+
+from cnnkit.train.schedules import lr_at, plateau_callback
+
+ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy")
+
+
+def _accuracy(logs: dict, prefix: str = "") -> float | None:
+    for key in ACCURACY_KEYS:
+        if prefix + key in logs:
+            return float(logs[prefix + key])
+    return None
+
+
+def current_lr(optimizer: keras.optimizers.Optimizer, step: int) -> float:
+    """The learning rate ``optimizer`` applied at iteration ``step`` (schedule or float rate)."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer (mixed_float16)
+    rate = inner._learning_rate
+    if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+        return lr_at(rate, step)
+    return float(keras.ops.convert_to_numpy(rate))
+
+
+class EpochLogs(keras.callbacks.Callback):
+    """Adds ``step`` (iterations so far), ``lr`` (rate of the epoch's last iteration),
+    ``error = 1 - accuracy`` and ``val_error`` to each epoch's logs."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is None:
+            return
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        logs["step"] = step
+        logs["lr"] = current_lr(self.model.optimizer, max(step - 1, 0))
+        for prefix in ("", "val_"):
+            acc = _accuracy(logs, prefix)
+            if acc is not None:
+                logs[prefix + "error"] = 1.0 - acc
+
+
+class ThroughputRecorder(keras.callbacks.Callback):
+    """Records ``images_per_sec`` (training images per second) and ``epoch_time`` (seconds).
+
+    ``epoch_time`` is the wall time of the whole epoch, validation included. ``images_per_sec``
+    counts training steps only (the clock stops when validation starts) and, in the first
+    epoch of each ``fit`` call, starts after the first step, so that tracing/XLA compilation
+    is not counted. The step count assumes full batches of ``batch_size``. On GPUs the host
+    clock is only meaningful over many steps (kernels run asynchronously).
+
+    Args:
+        batch_size: images per step (the global batch).
+    """
+
+    def __init__(self, batch_size: int):
+        super().__init__()
+        self.batch_size = int(batch_size)
+        self._first_epoch = True
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch_start = time.perf_counter()
+        self._clock_start = None if self._first_epoch else self._epoch_start
+        self._first_step = -1  # steps up to and including this index are not timed
+        self._last_step = -1
+        self._train_seconds = None
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._clock_start is None:  # first step of the first epoch: compile; start the clock now
+            if logs and "loss" in logs:
+                float(logs["loss"])  # wait for the step to finish
+            self._clock_start, self._first_step = time.perf_counter(), batch
+        self._last_step = batch
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        if self._train_seconds is None and self._clock_start is not None:
+            self._train_seconds = time.perf_counter() - self._clock_start
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        now = time.perf_counter()
+        self.on_test_begin()
+        images = (self._last_step - self._first_step) * self.batch_size
+        rate = images / self._train_seconds if self._train_seconds and images > 0 else math.nan
+        self._first_epoch = False
+        if logs is not None:
+            logs["images_per_sec"] = rate
+            logs["epoch_time"] = now - self._epoch_start
+
+
+class IterationsToTarget(keras.callbacks.Callback):
+    """The first iteration at which the running training error of the epoch is ``<= target``.
+
+    Keras' batch logs hold the accuracy averaged over the epoch so far, so this is the
+    "iterations to reach X % training error" of AlexNet's ReLU-vs-tanh figure (25 %).
+    The value (NaN until reached) is written to ``logs["iterations_to_target"]`` every epoch.
+    Reading the batch accuracy synchronises host and device every step (every
+    ``steps_per_execution`` steps), so add this callback only when the number is wanted.
+
+    Args:
+        target_error: the training error to reach, in (0, 1).
+    """
+
+    def __init__(self, target_error: float):
+        super().__init__()
+        if not 0 < target_error < 1:
+            raise ValueError(f"target_error must be in (0, 1), e.g. 0.25, got {target_error!r}")
+        self.target_error = float(target_error)
+        self.iteration: int | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.iteration is not None or not logs:
+            return
+        acc = _accuracy(logs)
+        if acc is not None and 1.0 - acc <= self.target_error:
+            steps = self.params.get("steps") or 0
+            self.iteration = self._epoch * steps + batch + 1
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["iterations_to_target"] = math.nan if self.iteration is None else self.iteration
+
+
+class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN that also remembers that it fired.
+
+    Keras' callback only sets ``model.stop_training``: ``fit`` then ends *normally* (the
+    remaining callbacks' ``on_train_end`` runs, BackupAndRestore deletes its backup) and
+    nothing in the History says why. ``diverged`` and ``where`` (1-based epoch and batch
+    index) tell a diverged run apart from a finished one.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.diverged = False
+        self.where: dict[str, int] | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not self.diverged and not np.isfinite(float(loss)):
+            self.diverged = True
+            self.where = {"epoch": self._epoch + 1, "batch": int(batch)}
+        super().on_batch_end(batch, logs)
+
+
+class ProgressLogger(keras.callbacks.Callback):
+    """Compact progress for notebooks and papermill logs: one line per epoch, never a per-step bar.
+
+    ``epoch  3/10  step 1053  loss 0.4123  acc 0.8510  val_loss 0.4410  val_acc 0.8402  lr 0.1  5123 img/s  12.1 s``
+
+    Args:
+        every_seconds: if given, also print the running loss/accuracy inside an epoch at most
+            this often (for long epochs); ``None`` prints only at epoch ends.
+        print_fn: where lines go (default ``print`` with flush).
+    """
+
+    def __init__(self, every_seconds: float | None = None, print_fn=None):
+        super().__init__()
+        self.every_seconds = every_seconds
+        self.print_fn = print_fn or (lambda line: print(line, flush=True))
+        self._last_print = time.perf_counter()
+
+    def _epoch_label(self, epoch: int) -> str:
+        total = self.params.get("epochs") if self.params else None
+        width = len(str(total)) if total else 1
+        return f"epoch {epoch + 1:>{width}}/{total}" if total else f"epoch {epoch + 1}"
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.every_seconds is None or time.perf_counter() - self._last_print < self.every_seconds:
+            return
+        steps = self.params.get("steps") if self.params else None
+        acc = _accuracy(logs or {})
+        parts = [self._epoch_label(self._epoch), f"batch {batch + 1}/{steps or '?'}"]
+        parts += [f"loss {float(logs['loss']):.4f}"] if logs and "loss" in logs else []
+        parts += [f"acc {acc:.4f}"] if acc is not None else []
+        self._emit(parts)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        parts = [self._epoch_label(epoch)]
+        if "step" in logs:
+            parts.append(f"step {int(logs['step'])}")
+        for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"),
+                           ("val_accuracy", "val_acc")):
+            if key in logs:
+                parts.append(f"{label} {float(logs[key]):.4f}")
+        if "lr" in logs:
+            parts.append(f"lr {float(logs['lr']):.3g}")
+        if math.isfinite(logs.get("images_per_sec", math.nan)):
+            parts.append(f"{logs['images_per_sec']:.0f} img/s")
+        if "epoch_time" in logs:
+            parts.append(f"{logs['epoch_time']:.1f} s")
+        self._emit(parts)
+
+    def _emit(self, parts: Sequence[str]) -> None:
+        self.print_fn("  ".join(parts))
+        self._last_print = time.perf_counter()
+
+
+def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
+                  target_error: float | None = None, plateau: dict[str, Any] | None = None,
+                  backup_freq: str | int = "epoch", verbose: int = 1,
+                  extra: Sequence[keras.callbacks.Callback] = ()) -> list[keras.callbacks.Callback]:
+    """The callbacks of a cnnkit run, in the order they must run.
+
+    Args:
+        batch_size: global batch size (for images/s).
+        workdir: if given, ``workdir/history.csv`` (``CSVLogger(append=True)``: a resumed run
+            appends) and ``workdir/backup`` (``BackupAndRestore``: a re-run after a kill resumes
+            from the last backup; Keras *deletes that folder* when training ends normally,
+            including after a NaN stop).
+        target_error: if given, add :class:`IterationsToTarget`.
+        plateau: if given, options of :func:`cnnkit.train.schedules.plateau_callback`.
+        backup_freq: ``"epoch"`` or a number of steps between backups (a run resumed from a
+            mid-epoch backup restarts that epoch from its beginning with the saved weights).
+        verbose: 0 silent, 1 one line per epoch, 2 also a line every 30 s inside epochs.
+        extra: user callbacks; they run after the recorders and before the CSV log.
+
+    Returns:
+        The list; the :class:`TerminateOnNaN` in it tells whether the run diverged.
+    """
+    cbs: list[keras.callbacks.Callback] = [EpochLogs(), ThroughputRecorder(batch_size), TerminateOnNaN()]
+    if target_error is not None:
+        cbs.append(IterationsToTarget(target_error))
+    if plateau is not None:
+        cbs.append(plateau_callback(**plateau))
+    cbs.extend(extra)
+    if workdir is not None:
+        cbs.append(keras.callbacks.CSVLogger(os.path.join(workdir, "history.csv"), append=True))
+    if verbose:
+        cbs.append(ProgressLogger(every_seconds=30.0 if verbose >= 2 else None))
+    if workdir is not None:
+        cbs.append(keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup"), save_freq=backup_freq))
+    return cbs
+
+
+__all__ = ["EpochLogs", "IterationsToTarget", "ProgressLogger", "TerminateOnNaN", "ThroughputRecorder",
+           "current_lr", "run_callbacks"]

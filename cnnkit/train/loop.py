@@ -1,0 +1,424 @@
+"""``fit``: one training run from a :class:`~cnnkit.config.RunConfig` to a :class:`RunResult`.
+
+The run is resumable: given a ``workdir``, a re-invocation after a kill continues from the
+last backup and the history (rebuilt from the CSV log) is continuous. Failures do not raise:
+they come back as ``status="failed"`` with the traceback, so a grid of runs keeps going.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import shutil
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import keras
+import numpy as np
+
+from cnnkit import config as _config
+from cnnkit.train import callbacks as _cb
+from cnnkit.train import optimizers as _opt
+from cnnkit.train import schedules as _sch
+
+STATUSES = ("done", "diverged", "failed")
+HISTORY_KEYS = ("epoch", "step", "loss", "accuracy", "error", "val_loss", "val_accuracy", "val_error",
+                "lr", "images_per_sec", "epoch_time")
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes:
+        status: ``"done"``, ``"diverged"`` (NaN/inf loss; training stopped early) or
+            ``"failed"`` (an exception; see ``message`` and ``traceback``).
+        config: the resolved config (``RunConfig.to_dict()``).
+        history: one dict per epoch with :data:`HISTORY_KEYS` (epoch is 1-based, step counts
+            iterations so far; ``iterations_to_target`` too when a target was set).
+        final: ``train_loss/accuracy/error`` (running means over the last epoch), ``val_*``
+            (last epoch), ``test_*`` (NaN unless evaluated), ``params``,
+            ``iterations_to_target``, ``best_val_error``, ``best_val_epoch``.
+        wall_time: seconds for the whole call.
+        versions: cnnkit, keras, backend, tensorflow/jax/numpy/python versions.
+        device: the accelerator (or CPU) name.
+        message: why a run failed or diverged ("" otherwise).
+        traceback: the formatted exception of a failed run.
+    """
+
+    status: str
+    config: dict
+    history: list[dict] = dataclasses.field(default_factory=list)
+    final: dict = dataclasses.field(default_factory=dict)
+    wall_time: float = 0.0
+    versions: dict = dataclasses.field(default_factory=dict)
+    device: str = ""
+    message: str = ""
+    traceback: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (NaN stays NaN: ``json.dumps`` writes it as ``NaN``)."""
+        return dataclasses.asdict(self)
+
+
+def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.PathLike | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] = (), verbose: int = 1,
+        data: Mapping[str, Any] | None = None) -> RunResult:
+    """Train the model a config describes and report what happened.
+
+    Steps: resolve the config against its recipe; seed everything; load train/val/test;
+    build the model with ``bn_momentum``; add coupled L2 weight decay to the kernels (AdamW:
+    decoupled); compile (sparse cross-entropy, accuracy, ``jit_compile``,
+    ``steps_per_execution``, mixed-precision policy set for the run and restored after);
+    ``model.fit`` with :func:`cnnkit.train.callbacks.run_callbacks`; evaluate the test split.
+
+    Args:
+        config: a :class:`~cnnkit.config.RunConfig` or a dict for ``RunConfig.from_dict``.
+        workdir: if given, the run writes ``config.json`` (resolved), ``history.csv``,
+            ``backup/`` (while training) and ``result.json``. Re-invoking with the same
+            workdir after a kill resumes from the last epoch backup; without a backup the run
+            starts afresh. A backup made with a different config raises ``ValueError``.
+        callbacks: extra Keras callbacks (they run before the CSV log and the backup).
+        verbose: 0 silent, 1 one line per epoch, 2 also a line every 30 s inside epochs.
+        data: instead of ``cnnkit.data``: a mapping with ``"train"``, ``"val"`` and optionally
+            ``"test"``, each a batched dataset or an ``(x, y)`` NumPy pair, and optionally
+            ``"info"`` (``num_classes``, ``image_shape``); without it they come from the arrays.
+
+    Returns:
+        A :class:`RunResult`; exceptions while loading data, building or training are caught
+        into ``status="failed"``.
+
+    Raises:
+        ValueError: an invalid config, or a workdir whose backup belongs to another config.
+
+    Determinism: the same seed gives the same history on CPU (tested). On GPU, cuDNN picks
+    convolution algorithms and uses atomic adds (weight gradients, ``segment_sum``) whose order
+    varies, XLA autotuning may choose different kernels, and multi-threaded tf.data
+    augmentation draws random numbers in varying order; ``deterministic=True`` calls
+    ``tf.config.experimental.enable_op_determinism()`` (TF only, slower, process-wide and not
+    undone afterwards). On JAX set ``XLA_FLAGS=--xla_gpu_deterministic_ops=true``. A resumed
+    run is not bit-identical to an uninterrupted one (the data order restarts).
+    """
+    start = time.perf_counter()
+    cfg = (config if isinstance(config, _config.RunConfig) else _config.RunConfig.from_dict(config)).resolved()
+    work = _prepare_workdir(workdir, cfg)
+    result = RunResult("failed", config=cfg.to_dict(), versions=versions(), device=device_name())
+    try:
+        with _precision(cfg.mixed_precision):
+            _train(cfg, result, work, callbacks, verbose, data)
+    except Exception as exc:  # noqa: BLE001 - a failed run is a result, not a crash
+        result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+        result.traceback = traceback.format_exc()
+    result.wall_time = time.perf_counter() - start
+    if work is not None:
+        (work / "result.json").write_text(json.dumps(result.to_dict(), indent=1, default=_json_default))
+    return result
+
+
+def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: int, data) -> None:
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.deterministic and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    splits = _load_data(cfg) if data is None else _user_data(data)
+    steps = cfg.steps_per_epoch or _num_batches(splits["train"], cfg.batch_size)
+    with _distribution(cfg.distribute) as scope:
+        with scope():
+            model = _build_and_compile(cfg, splits["info"], total_steps=steps * cfg.epochs)
+    schedule_opts = dict(cfg.schedule_options) if cfg.schedule == "plateau" else None
+    cbs = _cb.run_callbacks(batch_size=cfg.batch_size, workdir=work, target_error=cfg.target_train_error,
+                            plateau=schedule_opts, verbose=verbose, extra=user_callbacks)
+    nan_guard = next(c for c in cbs if isinstance(c, _cb.TerminateOnNaN))
+    history = model.fit(*_xy(splits["train"]), validation_data=splits["val"], epochs=cfg.epochs,
+                        steps_per_epoch=cfg.steps_per_epoch, batch_size=_batch_arg(splits["train"], cfg),
+                        shuffle=isinstance(splits["train"], tuple), callbacks=cbs, verbose=0)
+    csv_log = None if work is None else work / "history.csv"
+    result.history = _read_csv(csv_log) if csv_log and csv_log.exists() else _from_keras(history.history)
+    last = result.history[-1] if result.history else {}
+    diverged = nan_guard.diverged or not math.isfinite(last.get("loss", math.nan))
+    result.final = _final(cfg, model, result.history, splits, evaluate_test=cfg.eval_test and not diverged)
+    result.status = "diverged" if diverged else "done"
+    if diverged:
+        where = f" at epoch {nan_guard.where['epoch']}, batch {nan_guard.where['batch']}" if nan_guard.where else ""
+        result.message = f"loss became NaN/inf{where}; training stopped (lr={cfg.lr})"
+
+
+def _build_and_compile(cfg, info, *, total_steps: int) -> keras.Model:
+    from cnnkit import models
+
+    model = models.build(cfg.model, input_shape=tuple(info.image_shape), num_classes=int(info.num_classes),
+                         bn_momentum=cfg.bn_momentum, **cfg.model_options)
+    lr = _sch.get_schedule(cfg.schedule, cfg.lr, total_steps, warmup_steps=cfg.warmup_steps,
+                           **({} if cfg.schedule == "plateau" else cfg.schedule_options))
+    adamw = cfg.optimizer == "adamw"
+    optimizer = _opt.get_optimizer(cfg.optimizer, lr, momentum=cfg.momentum,
+                                   weight_decay=cfg.weight_decay if adamw else 0.0)
+    if adamw:
+        _opt.exclude_from_decoupled_decay(optimizer, model)
+    else:
+        _opt.apply_weight_decay(model, cfg.weight_decay)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=cfg.jit_compile, steps_per_execution=cfg.steps_per_execution)
+    return model
+
+
+def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evaluate_test: bool) -> dict:
+    last = history[-1] if history else {}
+    final = {f"train_{k}": last.get(k, math.nan) for k in ("loss", "accuracy", "error")}
+    final.update({k: last.get(k, math.nan) for k in ("val_loss", "val_accuracy", "val_error")})
+    final.update(test_loss=math.nan, test_accuracy=math.nan, test_error=math.nan)
+    if evaluate_test and splits.get("test") is not None:
+        x, y = _xy(splits["test"])
+        scores = model.evaluate(x, y, batch_size=_batch_arg(splits["test"], cfg), verbose=0, return_dict=True)
+        final.update(test_loss=float(scores["loss"]), test_accuracy=float(scores["accuracy"]),
+                     test_error=1.0 - float(scores["accuracy"]))
+    final["params"] = int(model.count_params())
+    reached = [h["iterations_to_target"] for h in history if math.isfinite(h.get("iterations_to_target", math.nan))]
+    final["iterations_to_target"] = int(reached[0]) if reached else None
+    val = [(h["val_error"], h["epoch"]) for h in history if math.isfinite(h.get("val_error", math.nan))]
+    best = min(val) if val else (math.nan, None)
+    final["best_val_error"], final["best_val_epoch"] = best
+    return final
+
+
+# --- data ------------------------------------------------------------------------------------
+def _load_data(cfg) -> dict[str, Any]:
+    """train/val/test from cnnkit.data: ``tf.data`` when TensorFlow is installed, else NumPy batches."""
+    from cnnkit import data
+
+    common = dict(batch_size=cfg.batch_size, subset=cfg.subset, resolution=cfg.resolution,
+                  val_fraction=cfg.val_fraction, seed=cfg.seed, **cfg.data_options)
+    # Full batches only: a partial last batch would compile the XLA step a second time and skew images/s;
+    # reshuffling every epoch still visits every example.
+    train = data.load(cfg.dataset, "train", augment=cfg.augment, shuffle=True, drop_remainder=True, **common)
+    splits = {"train": train, "info": train.info}
+    if cfg.steps_per_epoch:  # epochs of steps_per_epoch iterations must not run dry
+        splits["train"] = train.repeat() if hasattr(train, "repeat") else _Repeated(train)
+    for split in ("val", "test"):
+        splits[split] = data.load(cfg.dataset, split, augment="none", shuffle=False, **common)
+    return splits
+
+
+class _Repeated(keras.utils.PyDataset):
+    """An endless PyDataset over successive passes of ``base`` (tf.data's ``repeat()`` for NumPy batches).
+
+    Keras keeps one iterator across epochs when ``steps_per_epoch`` is set and asks for
+    batches 0, 1, 2, ...; each completed pass calls ``base.on_epoch_end()`` (new shuffle order).
+    """
+
+    def __init__(self, base):
+        super().__init__()
+        self.base, self.info, self._pass = base, getattr(base, "info", None), 0
+
+    @property
+    def num_batches(self) -> None:
+        return None
+
+    def __getitem__(self, index: int):
+        n = len(self.base)
+        while index // n > self._pass:
+            self.base.on_epoch_end()
+            self._pass += 1
+        return self.base[index % n]
+
+
+def _user_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    missing = [k for k in ("train", "val") if k not in data]
+    if missing:
+        raise ValueError(f"data must map 'train' and 'val' (and optionally 'test', 'info') to datasets "
+                         f"or (x, y) arrays; missing {missing}")
+    splits = {k: data.get(k) for k in ("train", "val", "test")}
+    info = data.get("info") or getattr(splits["train"], "info", None)
+    if info is None:
+        if not isinstance(splits["train"], tuple):
+            raise ValueError("pass data['info'] (num_classes, image_shape) when 'train' is not an (x, y) pair")
+        x, y = splits["train"]
+        info = _ArrayInfo(num_classes=int(np.max(y)) + 1, image_shape=tuple(x.shape[1:]))
+    splits["info"] = info
+    return splits
+
+
+@dataclasses.dataclass
+class _ArrayInfo:
+    num_classes: int
+    image_shape: tuple
+
+
+def _xy(split) -> tuple:
+    return (split[0], split[1]) if isinstance(split, tuple) else (split, None)
+
+
+def _batch_arg(split, cfg) -> int | None:
+    return cfg.batch_size if isinstance(split, tuple) else None
+
+
+def _num_batches(split, batch_size: int) -> int:
+    if isinstance(split, tuple):
+        return math.ceil(len(split[0]) / batch_size)
+    try:
+        n = len(split)
+    except TypeError:  # tf.data with unknown cardinality
+        n = 0
+    if n <= 0:
+        raise ValueError(f"the training split gives no full batch of {batch_size} (or has unknown length); "
+                         "lower batch_size, raise subset, or set steps_per_epoch")
+    return n
+
+
+# --- execution context -------------------------------------------------------------------------
+@contextlib.contextmanager
+def _precision(policy: str | None):
+    """Set the global dtype policy for the run and restore the previous one."""
+    previous = keras.mixed_precision.global_policy()
+    if policy is not None:
+        keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+@contextlib.contextmanager
+def _distribution(kind: str | None):
+    """Yield a scope factory: TF ``MirroredStrategy.scope`` or JAX ``DataParallel`` distribution."""
+    if kind is None:
+        yield contextlib.nullcontext
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        yield tf.distribute.MirroredStrategy().scope
+    elif keras.backend.backend() == "jax":
+        previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        try:
+            yield contextlib.nullcontext
+        finally:
+            keras.distribution.set_distribution(previous)
+    else:
+        raise ValueError(f"distribute={kind!r} needs the tensorflow or jax backend, "
+                         f"not {keras.backend.backend()!r}")
+
+
+# --- workdir and history -----------------------------------------------------------------------
+def _prepare_workdir(workdir, cfg) -> Path | None:
+    """Create the workdir; keep history rows the backup covers, or start afresh without a backup."""
+    if workdir is None:
+        return None
+    work = Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    meta, csv_path, cfg_path = work / "backup" / "training_metadata.json", work / "history.csv", work / "config.json"
+    if meta.exists():
+        saved = json.loads(cfg_path.read_text()) if cfg_path.exists() else None
+        if saved != cfg.to_dict():
+            raise ValueError(f"{work} holds a backup of a different run config; resume with the same config "
+                             f"or use a fresh workdir (or delete {work / 'backup'})")
+        epoch = json.loads(meta.read_text())["epoch"]
+        _truncate_csv(csv_path, keep_before=epoch)
+    else:
+        for stale in (csv_path, work / "result.json"):
+            stale.unlink(missing_ok=True)
+        shutil.rmtree(work / "backup", ignore_errors=True)
+    cfg_path.write_text(json.dumps(cfg.to_dict(), indent=1))
+    return work
+
+
+def _truncate_csv(path: Path, *, keep_before: int) -> None:
+    """Drop CSV rows of epochs (0-based) >= ``keep_before``: they will be trained again."""
+    if not path.exists():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) < keep_before]
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(kept)
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with path.open(newline="") as f:
+        rows = [dict(r) for r in csv.DictReader(f)]
+    by_epoch = {int(r["epoch"]): r for r in rows}  # a row written twice (kill between CSV and backup): keep the last
+    return [_row(epoch + 1, {k: _number(v) for k, v in r.items() if k != "epoch"})
+            for epoch, r in sorted(by_epoch.items())]
+
+
+def _from_keras(history: dict[str, list]) -> list[dict]:
+    n = len(history.get("loss", []))
+    return [_row(i + 1, {k: float(v[i]) for k, v in history.items() if i < len(v)}) for i in range(n)]
+
+
+def _row(epoch: int, values: dict) -> dict:
+    row = {"epoch": epoch}
+    row.update({k: values.get(k, math.nan) for k in HISTORY_KEYS[1:]})
+    row.update({k: v for k, v in values.items() if k not in row})
+    if math.isfinite(row["step"]):
+        row["step"] = int(row["step"])
+    return row
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return str(value)
+
+
+# --- provenance --------------------------------------------------------------------------------
+def versions() -> dict[str, str]:
+    """Versions of cnnkit, keras, the backend and the numeric libraries."""
+    import cnnkit
+
+    out = {"cnnkit": cnnkit.__version__, "keras": keras.__version__, "backend": keras.backend.backend(),
+           "python": platform.python_version(), "numpy": np.__version__}
+    for dist in ("tensorflow", "jax", "jaxlib"):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def device_name() -> str:
+    """The first accelerator's name (e.g. ``"NVIDIA H100 80GB HBM3"``), else the CPU's."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        dev = jax.devices()[0]
+        if dev.platform != "cpu":
+            return f"{dev.device_kind} x{jax.device_count()}"
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+            return f"{name} x{len(gpus)}"
+    return f"CPU {_cpu_model() or platform.machine()} ({os.cpu_count()} cores)"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        return ""
+
+
+__all__ = ["HISTORY_KEYS", "RunResult", "STATUSES", "device_name", "fit", "versions"]

@@ -1,0 +1,102 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from cnnkit.train.callbacks import (EpochLogs, IterationsToTarget, ProgressLogger, TerminateOnNaN,
+                                    ThroughputRecorder, current_lr, run_callbacks)
+from cnnkit.train.schedules import StepDecay
+
+pytestmark = pytest.mark.backend
+
+
+class _Model:
+    """Just what the callbacks touch: optimizer and stop_training."""
+
+    def __init__(self, optimizer=None):
+        self.optimizer, self.stop_training = optimizer, False
+
+
+def test_iterations_to_target_uses_running_epoch_error():
+    cb = IterationsToTarget(0.25)
+    cb.set_params({"steps": 10})
+    cb.on_epoch_begin(0)
+    for batch, acc in enumerate([0.3, 0.5, 0.7]):
+        cb.on_train_batch_end(batch, {"accuracy": acc})
+    logs = {}
+    cb.on_epoch_end(0, logs)
+    assert math.isnan(logs["iterations_to_target"])
+    cb.on_epoch_begin(1)
+    cb.on_train_batch_end(0, {"accuracy": 0.74})
+    cb.on_train_batch_end(1, {"accuracy": 0.75})  # error 0.25 <= target at iteration 10 + 2
+    cb.on_train_batch_end(2, {"accuracy": 0.9})
+    cb.on_epoch_end(1, logs)
+    assert cb.iteration == 12 and logs["iterations_to_target"] == 12
+    with pytest.raises(ValueError, match="target_error"):
+        IterationsToTarget(25)
+
+
+def test_throughput_skips_the_first_step_of_the_first_epoch():
+    cb = ThroughputRecorder(batch_size=100)
+    for epoch in range(2):
+        cb.on_epoch_begin(epoch)
+        for batch in range(5):
+            cb.on_train_batch_end(batch, {"loss": 1.0})
+        cb.on_test_begin()
+        logs = {}
+        cb.on_epoch_end(epoch, logs)
+        assert logs["epoch_time"] >= 0 and logs["images_per_sec"] > 0
+    assert (cb._first_step, cb._last_step) == (-1, 4)  # later epochs count all 5 steps
+
+
+def test_terminate_on_nan_sets_flag_and_stops():
+    cb = TerminateOnNaN()
+    cb.set_model(_Model())
+    cb.on_epoch_begin(2)
+    cb.on_batch_end(0, {"loss": 1.0})
+    assert not cb.diverged
+    cb.on_batch_end(3, {"loss": float("inf")})
+    assert cb.diverged and cb.where == {"epoch": 3, "batch": 3} and cb.model.stop_training
+
+
+def test_epoch_logs_adds_step_lr_and_errors():
+    opt = keras.optimizers.SGD(StepDecay(0.1, [5]))
+    opt.build([keras.Variable(np.zeros(2, "float32"))])
+    opt.iterations.assign(5)
+    cb = EpochLogs()
+    cb.set_model(_Model(opt))
+    logs = {"accuracy": 0.75, "val_accuracy": 0.5}
+    cb.on_epoch_end(0, logs)
+    assert logs["step"] == 5 and logs["lr"] == pytest.approx(0.1)  # step 4 was the epoch's last: 0.1
+    assert logs["error"] == pytest.approx(0.25) and logs["val_error"] == pytest.approx(0.5)
+    assert current_lr(opt, 5) == pytest.approx(0.01)
+
+
+def test_progress_logger_prints_one_compact_line_per_epoch():
+    lines = []
+    cb = ProgressLogger(print_fn=lines.append)
+    cb.set_params({"epochs": 10, "steps": 4})
+    cb.on_epoch_begin(2)
+    for batch in range(4):
+        cb.on_train_batch_end(batch, {"loss": 1.0, "accuracy": 0.5})
+    cb.on_epoch_end(2, {"step": 12, "loss": 0.41234, "accuracy": 0.851, "val_loss": 0.5, "val_accuracy": 0.8,
+                        "lr": 0.1, "images_per_sec": 5123.4, "epoch_time": 12.06})
+    assert lines == ["epoch  3/10  step 12  loss 0.4123  acc 0.8510  val_loss 0.5000  val_acc 0.8000  "
+                     "lr 0.1  5123 img/s  12.1 s"]
+    timed = ProgressLogger(every_seconds=0.0, print_fn=lines.append)
+    timed.set_params({"epochs": 1, "steps": 4})
+    timed.on_epoch_begin(0)
+    timed.on_train_batch_end(1, {"loss": 1.0, "accuracy": 0.5})
+    assert lines[-1] == "epoch 1/1  batch 2/4  loss 1.0000  acc 0.5000"
+
+
+def test_run_callbacks_order(tmp_path):
+    user = keras.callbacks.Callback()
+    cbs = run_callbacks(batch_size=8, workdir=tmp_path, target_error=0.25, plateau={"patience": 2},
+                        extra=[user])
+    names = [type(c).__name__ for c in cbs]
+    assert names == ["EpochLogs", "ThroughputRecorder", "TerminateOnNaN", "IterationsToTarget",
+                     "ReduceLROnPlateau", "Callback", "CSVLogger", "ProgressLogger", "BackupAndRestore"]
+    assert [type(c).__name__ for c in run_callbacks(batch_size=8, verbose=0)] == [
+        "EpochLogs", "ThroughputRecorder", "TerminateOnNaN"]
