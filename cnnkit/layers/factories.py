@@ -62,6 +62,10 @@ def get_norm(kind: str | None, *, layer_name: str | None = None, axis: int = -1)
     if kind == "lrn":
         from cnnkit.layers.lrn import LocalResponseNormalization
 
+        if axis not in (-1, 3):
+            raise ValueError(f"norm='lrn' normalises the last (channels) axis; got axis={axis}. "
+                             "cnnkit models are channels-last")
+
         return LocalResponseNormalization(name=layer_name)
     raise _choice_error("norm", kind, NORMS)
 
