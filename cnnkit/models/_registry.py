@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import inspect
 from typing import Any, Callable
 
@@ -41,6 +42,24 @@ def register_model(fn: Callable[..., keras.Model] | None = None, *, name: str | 
         return f
 
     return deco(fn) if fn is not None else deco
+
+
+def variant_of(base: Callable[..., keras.Model], **fixed: Any):
+    """Decorator: the decorated (empty, documented) function becomes ``base`` with ``fixed`` options.
+
+    The variant's signature is ``base``'s without the fixed options, so ``cnnkit.models.build``
+    validates the remaining options against it.
+    """
+    def deco(fn: Callable) -> Callable[..., keras.Model]:
+        @functools.wraps(fn)
+        def variant(**options: Any) -> keras.Model:
+            return base(**fixed, **options)
+
+        sig = inspect.signature(base)
+        variant.__signature__ = sig.replace(parameters=[p for n, p in sig.parameters.items() if n not in fixed])
+        return variant
+
+    return deco
 
 
 def _ensure_loaded() -> None:

@@ -26,7 +26,7 @@ import keras
 from cnnkit.blocks.conv import conv_bn_act, norm_act
 from cnnkit.blocks.dense import dense_block, transition
 from cnnkit.models._input_size import choose_stem
-from cnnkit.models._registry import register_model
+from cnnkit.models._registry import register_model, variant_of
 
 __all__ = ["densenet121", "densenet169", "densenet201", "densenet_bc"]
 
@@ -60,8 +60,14 @@ def _densenet(blocks: Sequence[int], *, growth_rate: int, stem_filters: int, cif
     return keras.Model(inputs, outputs, name=name)
 
 
-def _imagenet(blocks: Sequence[int], name: str, *, input_shape, num_classes: int, cifar_stem: bool | None,
-              dropout: float, classifier_activation) -> keras.Model:
+def densenet_imagenet(*, blocks: Sequence[int], name: str, input_shape=(224, 224, 3), num_classes: int = 1000,
+                      cifar_stem: bool | None = None, dropout: float = 0.0,
+                      classifier_activation: str | None = "softmax") -> keras.Model:
+    """ImageNet DenseNet (Huang et al. 2017): 4 dense blocks of ``blocks`` layers, k = 32, θ = 0.5.
+
+    Minimum input 32x32 with the ImageNet stem, 8x8 with ``cifar_stem=True``; ``cifar_stem=None``
+    (default) uses the CIFAR stem below 64x64. ``dropout`` follows every convolution (default 0).
+    """
     cifar = choose_stem(input_shape, cifar_stem, model=name, imagenet_min=_IMAGENET_MIN, cifar_min=_CIFAR_MIN)
     return _densenet(blocks, growth_rate=32, stem_filters=64, cifar=cifar, compression=0.5, dropout=dropout,
                      input_shape=input_shape, num_classes=num_classes,
@@ -69,37 +75,21 @@ def _imagenet(blocks: Sequence[int], name: str, *, input_shape, num_classes: int
 
 
 @register_model
-def densenet121(*, input_shape=(224, 224, 3), num_classes: int = 1000, cifar_stem: bool | None = None,
-                dropout: float = 0.0, classifier_activation: str | None = "softmax") -> keras.Model:
-    """DenseNet-121: blocks (6, 12, 24, 16), k = 32, θ = 0.5; 8,062,504 parameters at 224/1000.
-
-    Minimum input 32x32 with the ImageNet stem, 8x8 with ``cifar_stem=True``; ``cifar_stem=None``
-    (default) uses the CIFAR stem below 64x64. ``dropout`` follows every convolution (default 0).
-    """
-    return _imagenet((6, 12, 24, 16), "densenet121", input_shape=input_shape, num_classes=num_classes,
-                     cifar_stem=cifar_stem, dropout=dropout, classifier_activation=classifier_activation)
+@variant_of(densenet_imagenet, blocks=(6, 12, 24, 16), name="densenet121")
+def densenet121():
+    """DenseNet-121: blocks (6, 12, 24, 16); 8,062,504 parameters at 224/1000 like keras.applications."""
 
 
 @register_model
-def densenet169(*, input_shape=(224, 224, 3), num_classes: int = 1000, cifar_stem: bool | None = None,
-                dropout: float = 0.0, classifier_activation: str | None = "softmax") -> keras.Model:
-    """DenseNet-169: blocks (6, 12, 32, 32), k = 32, θ = 0.5; 14,307,880 parameters at 224/1000.
-
-    Minimum input 32x32 (ImageNet stem) / 8x8 (CIFAR stem, the default below 64x64).
-    """
-    return _imagenet((6, 12, 32, 32), "densenet169", input_shape=input_shape, num_classes=num_classes,
-                     cifar_stem=cifar_stem, dropout=dropout, classifier_activation=classifier_activation)
+@variant_of(densenet_imagenet, blocks=(6, 12, 32, 32), name="densenet169")
+def densenet169():
+    """DenseNet-169: blocks (6, 12, 32, 32); 14,307,880 parameters at 224/1000 like keras.applications."""
 
 
 @register_model
-def densenet201(*, input_shape=(224, 224, 3), num_classes: int = 1000, cifar_stem: bool | None = None,
-                dropout: float = 0.0, classifier_activation: str | None = "softmax") -> keras.Model:
-    """DenseNet-201: blocks (6, 12, 48, 32), k = 32, θ = 0.5; 20,242,984 parameters at 224/1000.
-
-    Minimum input 32x32 (ImageNet stem) / 8x8 (CIFAR stem, the default below 64x64).
-    """
-    return _imagenet((6, 12, 48, 32), "densenet201", input_shape=input_shape, num_classes=num_classes,
-                     cifar_stem=cifar_stem, dropout=dropout, classifier_activation=classifier_activation)
+@variant_of(densenet_imagenet, blocks=(6, 12, 48, 32), name="densenet201")
+def densenet201():
+    """DenseNet-201: blocks (6, 12, 48, 32); 20,242,984 parameters at 224/1000 like keras.applications."""
 
 
 def _bc_layers(depth: int) -> int:

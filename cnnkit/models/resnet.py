@@ -22,8 +22,6 @@ builder and keeps the rest (``build("resnet20", version=2, attention="se")`` wor
 
 from __future__ import annotations
 
-import functools
-import inspect
 from typing import Any, Callable
 
 import keras
@@ -31,7 +29,7 @@ import keras
 from cnnkit.blocks.conv import conv_layer, norm_act
 from cnnkit.blocks.residual import basic_block, bottleneck_block
 from cnnkit.models._input_size import choose_stem
-from cnnkit.models._registry import bn_defaults, register_model
+from cnnkit.models._registry import bn_defaults, register_model, variant_of
 
 __all__ = ["resnet_cifar", "resnet_imagenet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
            "resnet18v2", "resnet34v2", "resnet50v2", "resnet101v2", "resnet152v2",
@@ -42,24 +40,6 @@ _BLOCKS = {"basic": basic_block, "bottleneck": bottleneck_block}
 IMAGENET_STAGES = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)), 50: ("bottleneck", (3, 4, 6, 3)),
                    101: ("bottleneck", (3, 4, 23, 3)), 152: ("bottleneck", (3, 8, 36, 3))}
 KERAS_BN_EPSILON = 1.001e-5  # keras.applications' ResNets
-
-
-def variant_of(base: Callable[..., keras.Model], **fixed: Any):
-    """Decorator: the decorated (empty, documented) function becomes ``base`` with ``fixed`` options.
-
-    The variant's signature is ``base``'s without the fixed options, so ``cnnkit.models.build``
-    validates the remaining options against it.
-    """
-    def deco(fn: Callable) -> Callable[..., keras.Model]:
-        @functools.wraps(fn)
-        def variant(**options: Any) -> keras.Model:
-            return base(**fixed, **options)
-
-        sig = inspect.signature(base)
-        variant.__signature__ = sig.replace(parameters=[p for n, p in sig.parameters.items() if n not in fixed])
-        return variant
-
-    return deco
 
 
 def blocks_per_stage(depth: int, per_block: int, extra: int, examples: str) -> int:

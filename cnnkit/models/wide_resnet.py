@@ -15,7 +15,8 @@ import keras
 
 from cnnkit.blocks.residual import wide_block
 from cnnkit.models._registry import register_model
-from cnnkit.models.resnet import blocks_per_stage, residual_network, stem_cifar, variant_of
+from cnnkit.models._registry import variant_of
+from cnnkit.models.resnet import blocks_per_stage, residual_network, stem_cifar
 
 __all__ = ["wide_resnet", "wrn16_4", "wrn28_10", "wrn40_4"]
 
