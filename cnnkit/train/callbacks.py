@@ -9,6 +9,7 @@ and ``BackupAndRestore`` last.
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import time
@@ -102,34 +103,47 @@ class ThroughputRecorder(keras.callbacks.Callback):
 
 
 class IterationsToTarget(keras.callbacks.Callback):
-    """The first iteration at which the running training error of the epoch is ``<= target``.
+    """The first iteration at which the recent training error is ``<= target``.
 
-    Keras' batch logs hold the accuracy averaged over the epoch so far, so this is the
-    "iterations to reach X % training error" of AlexNet's ReLU-vs-tanh figure (25 %).
-    The value (NaN until reached) is written to ``logs["iterations_to_target"]`` every epoch.
-    Reading the batch accuracy synchronises host and device every step (every
-    ``steps_per_execution`` steps), so add this callback only when the number is wanted.
+    "Recent" is the mean over the last ``window`` iterations (fewer at the very start), carried
+    across epoch boundaries: Keras' batch logs hold the accuracy averaged since the start of the
+    *epoch*, which after each reset is a single noisy batch, so the per-batch accuracies are
+    recovered from those running means. This is the "iterations to reach X % training error" of
+    AlexNet's ReLU-vs-tanh figure (25 %). The value (NaN until reached) is written to
+    ``logs["iterations_to_target"]`` every epoch. Reading the batch accuracy synchronises host and
+    device every step (every ``steps_per_execution`` steps), so add it only when the number is wanted.
 
     Args:
         target_error: the training error to reach, in (0, 1).
+        window: iterations averaged (default 50).
     """
 
-    def __init__(self, target_error: float):
+    def __init__(self, target_error: float, window: int = 50):
         super().__init__()
         if not 0 < target_error < 1:
             raise ValueError(f"target_error must be in (0, 1), e.g. 0.25, got {target_error!r}")
-        self.target_error = float(target_error)
+        if not (isinstance(window, int) and window >= 1):
+            raise ValueError(f"window must be a positive number of iterations, got {window!r}")
+        self.target_error, self.window = float(target_error), window
         self.iteration: int | None = None
-        self._epoch = 0
+        self._epoch, self._last_batch, self._last_mean = 0, -1, 0.0
+        self._recent: collections.deque = collections.deque()  # (iterations, summed accuracy)
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._epoch = epoch
+        self._epoch, self._last_batch, self._last_mean = epoch, -1, 0.0
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.iteration is not None or not logs:
+        acc = _accuracy(logs or {})
+        if self.iteration is not None or acc is None:
             return
-        acc = _accuracy(logs)
-        if acc is not None and 1.0 - acc <= self.target_error:
+        n = batch - self._last_batch  # > 1 with steps_per_execution
+        summed = (batch + 1) * acc - (self._last_batch + 1) * self._last_mean
+        self._last_batch, self._last_mean = batch, acc
+        self._recent.append((n, summed))
+        while sum(k for k, _ in self._recent) - self._recent[0][0] >= self.window:
+            self._recent.popleft()
+        seen = sum(k for k, _ in self._recent)
+        if 1.0 - sum(v for _, v in self._recent) / seen <= self.target_error:
             steps = self.params.get("steps") or 0
             self.iteration = self._epoch * steps + batch + 1
 

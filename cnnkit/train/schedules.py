@@ -123,10 +123,16 @@ class WarmUp(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def step_boundaries(total_steps: int, milestones: Sequence[float] = (0.5, 0.75)) -> list[int]:
-    """Iterations at fractions ``milestones`` of ``total_steps`` (ResNet: 50 %/75 % → 32k/48k of 64k)."""
-    if any(not 0 < m < 1 for m in milestones):
-        raise ValueError(f"milestones are fractions of the run in (0, 1), got {list(milestones)}")
-    return [int(round(m * total_steps)) for m in milestones]
+    """Iterations at fractions ``milestones`` of ``total_steps`` (ResNet: 50 %/75 % → 32k/48k of 64k).
+
+    Boundaries stay strictly increasing on very short runs (3 steps → ``[2, 3]``, not ``[2, 2]``).
+    """
+    if any(not 0 < m < 1 for m in milestones) or list(milestones) != sorted(milestones):
+        raise ValueError(f"milestones are increasing fractions of the run in (0, 1), got {list(milestones)}")
+    out: list[int] = []
+    for m in milestones:
+        out.append(max(int(round(m * total_steps)), out[-1] + 1 if out else 1))
+    return out
 
 
 def get_schedule(name: str, base_lr: float, total_steps: int, *, warmup_steps: int = 0,

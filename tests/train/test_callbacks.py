@@ -18,23 +18,30 @@ class _Model:
         self.optimizer, self.stop_training = optimizer, False
 
 
-def test_iterations_to_target_uses_running_epoch_error():
-    cb = IterationsToTarget(0.25)
-    cb.set_params({"steps": 10})
-    cb.on_epoch_begin(0)
-    for batch, acc in enumerate([0.3, 0.5, 0.7]):
-        cb.on_train_batch_end(batch, {"accuracy": acc})
+def feed(cb, epoch, batch_accuracies):
+    """Send Keras-style batch logs: the accuracy averaged since the start of the epoch."""
+    cb.on_epoch_begin(epoch)
+    for batch, _ in enumerate(batch_accuracies):
+        cb.on_train_batch_end(batch, {"accuracy": sum(batch_accuracies[:batch + 1]) / (batch + 1)})
+
+
+def test_iterations_to_target_uses_a_window_across_epochs():
+    cb = IterationsToTarget(0.25, window=3)
+    cb.set_params({"steps": 3})
+    feed(cb, 0, [0.5, 0.6, 0.7])                 # recent mean 0.6 -> error 0.4
     logs = {}
     cb.on_epoch_end(0, logs)
     assert math.isnan(logs["iterations_to_target"])
-    cb.on_epoch_begin(1)
-    cb.on_train_batch_end(0, {"accuracy": 0.74})
-    cb.on_train_batch_end(1, {"accuracy": 0.75})  # error 0.25 <= target at iteration 10 + 2
-    cb.on_train_batch_end(2, {"accuracy": 0.9})
+    # a lucky first batch of epoch 1 (0.9) alone would read as error 0.1; the window says 0.267
+    feed(cb, 1, [0.9])
+    assert cb.iteration is None
+    cb.on_train_batch_end(1, {"accuracy": (0.9 + 0.8) / 2})   # window (0.7, 0.9, 0.8): error 0.2
     cb.on_epoch_end(1, logs)
-    assert cb.iteration == 12 and logs["iterations_to_target"] == 12
+    assert cb.iteration == 3 + 2 and logs["iterations_to_target"] == 5
     with pytest.raises(ValueError, match="target_error"):
         IterationsToTarget(25)
+    with pytest.raises(ValueError, match="window"):
+        IterationsToTarget(0.25, window=0)
 
 
 def test_throughput_skips_the_first_step_of_the_first_epoch():

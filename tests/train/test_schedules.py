@@ -85,3 +85,11 @@ def test_every_schedule_name_builds():
 def test_bad_schedule_arguments_raise(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_step_boundaries_stay_increasing_on_tiny_runs():
+    assert step_boundaries(64000) == [32000, 48000]
+    assert step_boundaries(3) == [2, 3]
+    assert step_boundaries(1) == [1, 2]
+    with pytest.raises(ValueError, match="increasing"):
+        step_boundaries(100, (0.75, 0.5))
