@@ -1,0 +1,111 @@
+"""The numbered notebooks: committed clean, parameters that parse and fit every preset, and (slow)
+notebooks 01–03 executed end to end through ``cnnkit run --preset smoke``."""
+
+import inspect
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from cnnkit.ablation import Results
+from cnnkit.notebook import (PRESET_NAMES, PRESETS, notebook_parameters, numbered_notebooks, read_summaries,
+                             resolve_parameters)
+from cnnkit.studies import activations, depth, lrn
+
+NOTEBOOKS = numbered_notebooks()
+STUDIES = {"01_depth_degradation": depth, "02_relu_vs_tanh": activations, "03_lrn": lrn}
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Overrides conftest's per-test ``clear_session``: nothing here builds a model in this process."""
+    yield
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: tag exactly one cell 'parameters'"
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        assert cell.outputs == [] and cell.execution_count is None, (
+            f"{path.name}: code cell {i} has outputs; clear them before committing")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_preset_resolves(path):
+    declared = notebook_parameters(path)  # raises on a parameter line papermill would skip
+    assert declared, f"{path.name} declares no parameters"
+    for preset in PRESET_NAMES:
+        params = resolve_parameters(path, preset)
+        assert set(params) <= set(declared)
+        if "preset" in declared:
+            assert params["preset"] == preset
+
+
+def test_presets_name_existing_notebooks():
+    stems = {p.stem for p in NOTEBOOKS}
+    assert set(PRESETS) <= stems, f"presets for missing notebooks: {sorted(set(PRESETS) - stems)}"
+    for stem, by_preset in PRESETS.items():
+        assert set(by_preset) <= set(PRESET_NAMES), f"{stem}: unknown preset names {sorted(by_preset)}"
+
+
+@pytest.mark.parametrize("stem", STUDIES)
+def test_study_parameters_cover_the_experiment(stem):
+    """Every notebook parameter except the bookkeeping ones is an argument of its study's experiment()."""
+    declared = set(notebook_parameters(next(p for p in NOTEBOOKS if p.stem == stem)))
+    args = set(inspect.signature(STUDIES[stem].experiment).parameters)
+    assert declared - {"preset", "out_dir"} - args == set()
+
+
+# --- slow: execute notebooks 01–03 with the smoke preset ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    paths = [str(p) for p in NOTEBOOKS if p.stem in STUDIES]
+    assert len(paths) == len(STUDIES), f"missing notebooks: {sorted(STUDIES)}"
+    proc = subprocess.run([sys.executable, "-m", "cnnkit.cli", "run", *paths, "--preset", "smoke",
+                           "--out", str(out), "--no-progress"], capture_output=True, text=True, timeout=900)
+    return out, proc
+
+
+def expected_experiment(stem):
+    """The experiment the notebook builds from its smoke parameters."""
+    params = resolve_parameters(next(p for p in NOTEBOOKS if p.stem == stem), "smoke")
+    declared = notebook_parameters(next(p for p in NOTEBOOKS if p.stem == stem))
+    values = {name: p.default for name, p in declared.items()} | params
+    experiment = STUDIES[stem].experiment
+    return experiment(**{k: v for k, v in values.items() if k in inspect.signature(experiment).parameters})
+
+
+@pytest.mark.slow
+def test_smoke_run_succeeds(smoke_run):
+    out, proc = smoke_run
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", STUDIES)
+def test_smoke_report(smoke_run, stem):
+    out, _ = smoke_run
+    html = (out / f"{stem}.html").read_text(encoding="utf-8")
+    assert "data:image/png" in html, "figures must be embedded in the HTML report"
+    assert "measured" in html and "verdict" in html and "reference" in html, "the measured-vs-paper table is missing"
+    summary = next(s for s in read_summaries(out) if s["stem"] == stem)
+    assert summary["rows"] and summary["parameters"]["preset"] == "smoke"
+    assert {r.verdict for r in summary["rows"]} <= {"agrees", "disagrees", "inconclusive"}
+    assert f"href='{stem}.html'" in (out / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", STUDIES)
+def test_smoke_results_store_holds_every_run(smoke_run, stem):
+    out, _ = smoke_run
+    exp = expected_experiment(stem)
+    runs = Results(out / "runs", exp.name).runs()
+    assert sorted(runs["run_id"]) == sorted(s.run_id for s in exp.runs())
+    assert set(runs["status"]) == {"done"}, runs[["run_id", "status", "error"]].to_string()
+    assert runs["test_error"].between(0, 1).all()
