@@ -26,7 +26,7 @@ test: install
 
 # the layer and model tests again on the JAX backend (the backend of the GPU machine)
 test-jax: install
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(WORKERS) -m backend --durations=10
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(WORKERS) -m "backend and not slow" --durations=10
 
 clean:
 	rm -rf $(VENV) $(OUT) runs .pytest_cache
