@@ -11,7 +11,7 @@ shape), building it uninitialised ~1 s on either.
 import keras
 import numpy as np
 import pytest
-from conftest import requires_tensorflow
+from testutil import requires_tensorflow
 
 from cnnkit.models import build
 
