@@ -53,3 +53,10 @@ def test_readme_has_two_setup_commands_that_ci_runs():
     assert "set -euo pipefail" in ci and "make install" in ci and "make test" in ci
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^demo: install", makefile, re.M) and re.search(r"^test: install", makefile, re.M)
+
+
+def test_no_test_imports_from_conftest():
+    """Several folders have a conftest.py; ``from conftest import`` picks whichever loaded first."""
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")
+                 if re.search(r"^\s*from conftest import", p.read_text(), re.M)]
+    assert offenders == [], f"import shared helpers from testutil instead: {offenders}"
