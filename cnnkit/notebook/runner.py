@@ -10,8 +10,6 @@ error and the partial notebook.
 from __future__ import annotations
 
 import ast
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,16 +139,10 @@ def resolve_parameters(path: str | Path, preset: str = "quick",
 # --- execution and export ----------------------------------------------------------------------
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """UTF-8 text, written atomically with the run store's writer."""
+    from cnnkit.ablation.store import atomic_write_bytes
+
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def export_html(executed: str | Path, html_path: str | Path | None = None, *, code: str = "fold") -> Path:
