@@ -44,21 +44,11 @@ class Row:
 
 
 def environment() -> dict[str, str]:
-    """Machine and library versions, recorded with every summary."""
-    import keras
+    """Library versions (:func:`cnnkit.train.loop.versions`) plus machine and date, recorded with every summary."""
+    from cnnkit.train.loop import versions
 
-    import cnnkit
-
-    env = {"cnnkit": cnnkit.__version__, "keras": keras.__version__, "backend": keras.backend.backend(),
-           "python": platform.python_version(), "machine": f"{platform.machine()}, {_cpu_count()} CPU cores",
-           "date": _dt.date.today().isoformat()}
-    try:
-        import tensorflow as tf
-
-        env["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
-    return env
+    return {**versions(), "machine": f"{platform.machine()}, {_cpu_count()} CPU cores",
+            "date": _dt.date.today().isoformat()}
 
 
 def _cpu_count() -> int:
