@@ -24,9 +24,10 @@ test: install
 	$(BIN)/python -m pytest -n $(WORKERS) --durations=15
 	$(MAKE) test-jax
 
-# the layer and model tests again on the JAX backend (the backend of the GPU machine)
+# the layer and model tests again on the JAX backend (the backend of the GPU machine); tiny inputs make
+# XLA's compile time the cost, and its optimisations buy nothing at that size (-40 % CPU time measured)
 test-jax: install
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(WORKERS) -m "backend and not slow" --durations=10
+	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 $(BIN)/python -m pytest -n $(WORKERS) -m "backend and not slow" --durations=10
 
 clean:
 	rm -rf $(VENV) $(OUT) runs .pytest_cache
