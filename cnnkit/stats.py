@@ -5,7 +5,9 @@
   and most papers do not, so compare papers with ``trainable``).
 * :func:`macs` counts multiply–accumulate operations per input image, analytically from layer
   shapes: convolutions (any ``groups``; dilation changes nothing), depthwise, separable and
-  transposed convolutions, and dense layers. Like fvcore and ptflops we count only these:
+  transposed convolutions, deformable convolutions (the offset convolution plus the main kernel
+  at every output position; the bilinear sampling, 4 multiply–adds per sampled value, is not
+  counted), and dense layers. Like fvcore and ptflops we count only these:
   batch norm, activations, additions and pooling count 0 (they are elementwise, a few
   operations per output value, and small next to the convolutions). One MAC is one multiply
   plus one add, so FLOPs ≈ 2·MACs. Biases are not counted.
@@ -108,7 +110,15 @@ def layer_macs(layer: keras.layers.Layer, input_shape=None, output_shape=None) -
         return _spatial(layer, output_shape) * _size([layer.kernel])
     if isinstance(layer, keras.layers.Dense):
         return math.prod(int(d) for d in output_shape[1:-1]) * _size([layer.kernel])
+    if _is_deformable(layer):
+        return _spatial(layer, output_shape) * _size([layer.kernel]) + layer_macs(layer.offset_conv, input_shape)
     return sum(layer_macs(sub) for sub in _sublayers(layer) if sub.built)
+
+
+def _is_deformable(layer) -> bool:
+    from cnnkit.layers.deformable import DeformableConv2D  # lazy: cnnkit.layers need not load for counting
+
+    return isinstance(layer, DeformableConv2D)
 
 
 def _graph_calls(model: keras.Model) -> dict[int, list]:

@@ -1,4 +1,4 @@
-"""Randomized leaky ReLU (Xu et al. 2015)."""
+"""Randomized leaky ReLU (Xu et al. 2015) and a channel-wise PReLU for any input rank (He et al. 2015)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from keras import ops
 
 from cnnkit.layers._utils import flat_uniform
 
-__all__ = ["RReLU"]
+__all__ = ["ChannelPReLU", "RReLU"]
 
 
 @keras.saving.register_keras_serializable(package="cnnkit")
@@ -66,3 +66,19 @@ class RReLU(keras.layers.Layer):
     def get_config(self):
         base = super().get_config()
         return {**base, "lower": self.lower, "upper": self.upper, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="cnnkit")
+class ChannelPReLU(keras.layers.PReLU):
+    """PReLU with one learned slope per channel, whatever the input rank (He et al. 2015, §2.1).
+
+    ``keras.layers.PReLU`` learns one slope per *element* unless ``shared_axes`` is given, and a
+    fixed ``shared_axes=[1, 2]`` fails on a dense (rank-2) input. Here, when ``shared_axes`` is
+    ``None``, every axis but the batch and the last (channel) axis is shared, decided in ``build``:
+    ``(C,)`` slopes after a dense layer, ``(1, 1, C)`` after a convolution.
+    """
+
+    def build(self, input_shape):
+        if self.shared_axes is None:
+            self.shared_axes = list(range(1, len(input_shape) - 1))
+        super().build(input_shape)

@@ -1,0 +1,88 @@
+"""06 · the activation zoo study: experiment grid, names the model accepts, rows on hand-made run frames."""
+
+import pandas as pd
+import pytest
+
+import cnnkit
+from cnnkit.layers import get_activation
+from cnnkit.studies import activation_zoo as zoo
+
+pytestmark = pytest.mark.backend
+
+
+def runs_frame(test_errors: dict[str, list], to_target: dict[str, list] | None = None) -> pd.DataFrame:
+    """Shaped like Results.runs(): one row per (variant, seed)."""
+    rows = []
+    for variant, errors in test_errors.items():
+        for seed, error in enumerate(errors):
+            rows.append({"run_id": f"{variant}__s{seed}", "variant": variant, "seed": seed, "status": "done",
+                         "test_error": error, "train_error": error - 0.02,
+                         "iterations_to_target": (to_target or {}).get(variant, [float("nan")] * 9)[seed]})
+    return pd.DataFrame(rows)
+
+
+def history_frame(runs: pd.DataFrame, steps: int = 300) -> pd.DataFrame:
+    """Shaped like Results.history(): every run trained ``steps`` iterations in 2 epochs."""
+    rows = [{"run_id": r, "variant": r.split("__")[0], "epoch": e, "step": steps * e // 2, "split": "train",
+             "metric": "error", "value": 0.5} for r in runs["run_id"] for e in (1, 2)]
+    return pd.DataFrame(rows)
+
+
+def test_experiment_grid():
+    exp = zoo.experiment(seeds=[0, 1], subset=100, epochs=1)
+    assert list(exp.variants) == list(zoo.ZOO)
+    specs = exp.runs()  # validates every config through RunConfig
+    assert len(specs) == 14
+    first = specs[0].config
+    assert first["model"] == "alexnet_cifar" and first["model_options"] == {"activation": "relu", "norm": None}
+    assert (first["target_train_error"], first["subset"], first["recipe"]) == (0.25, 100, "alexnet")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"activations": ["relu"]}, "two or more"), ({"activations": ["relu", "relu"]}, "distinct"),
+    ({"activations": ["relu", "softsign"]}, "'softsign'"), ({"target_error": 1.5}, "1.5"),
+])
+def test_experiment_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.experiment(**kwargs)
+
+
+def test_every_zoo_activation_builds_the_default_model():
+    for name in zoo.ZOO:
+        assert get_activation(name) is not None
+    for name in ("prelu", "rrelu"):  # the two with their own weights / randomness
+        model = cnnkit.build("alexnet_cifar", input_shape=(12, 12, 1), activation=name, norm=None)
+        assert model.get_layer("conv1_act").__class__.__name__.lower().endswith(name)
+
+
+def test_rows_when_sigmoid_is_clearly_worse_and_slower():
+    runs = runs_frame({"relu": [0.20, 0.21, 0.22], "elu": [0.19, 0.20, 0.21], "sigmoid": [0.90, 0.89, 0.90],
+                       "tanh": [0.21, 0.22, 0.23]},
+                      to_target={"relu": [100, 110, 120], "elu": [90, 95, 100], "sigmoid": [float("nan")] * 3,
+                                 "tanh": [105, 100, 130]})
+    rows = zoo.summary_rows(runs, history_frame(runs), target_error=0.25)
+    by = {r.quantity: r for r in rows}
+    assert by["test error, sigmoid − relu"].verdict == "agrees"
+    assert by["test error, sigmoid − relu"].measured.startswith("+68.67 pp")
+    assert by["test error, tanh − relu"].verdict == "inconclusive"  # overlapping seeds
+    pooled = by["test error, saturating (sigmoid, tanh) − non-saturating (ReLU family), pooled"]
+    assert pooled.measured.endswith("(n=6+6)")
+    speed = by["iterations to 25 % training error, sigmoid / relu"]
+    assert (speed.measured, speed.verdict) == ("≥ 2.73x", "agrees")  # sigmoid never got there: 300 / 110
+    assert by["iterations to 25 % training error, tanh / relu"].verdict == "inconclusive"
+    assert by["sigmoid: test error; iterations to 25 % training error"].measured.endswith("not reached in 300")
+    assert by["relu: test error; iterations to 25 % training error"].measured.endswith("110 (3 of 3 runs)")
+    assert len(rows) == 2 + 1 + 2 + 4
+
+
+def test_rows_disagree_when_sigmoid_wins():
+    runs = runs_frame({"relu": [0.50, 0.51, 0.52], "sigmoid": [0.20, 0.21, 0.22]},
+                      to_target={"relu": [300, 290, 280], "sigmoid": [50, 60, 55]})
+    rows = zoo.summary_rows(runs, history_frame(runs))
+    assert [r.verdict for r in rows[:2]] == ["disagrees", "disagrees"]
+    assert len(rows) == 2 + 2  # no pooled row with a single unit per family
+
+
+def test_families():
+    runs = runs_frame({"relu": [0.1], "tanh": [0.2], "prelu": [0.3], "sigmoid": [0.4]})
+    assert zoo.families(runs)["variant"].tolist() == ["non-saturating", "saturating", "non-saturating", "saturating"]

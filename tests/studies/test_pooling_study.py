@@ -1,0 +1,74 @@
+"""04 · the pooling study: experiment grid and verdict rows on hand-made run frames.
+
+(Named ``test_pooling_study`` so that it does not clash with ``tests/teach/test_pooling.py``:
+test folders have no ``__init__.py``, so basenames must be unique.)
+"""
+
+import pandas as pd
+import pytest
+
+from cnnkit.studies import pooling
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Overrides conftest's per-test ``clear_session``: these tests build no model."""
+    yield
+
+
+def runs_frame(test_error: dict[str, list[float]], train_error: dict[str, list[float]] | None = None) -> pd.DataFrame:
+    """A frame shaped like Results.runs(): one finished run per (variant, seed)."""
+    rows = []
+    for variant, errors in test_error.items():
+        for seed, err in enumerate(errors):
+            row = {"experiment": "pooling", "run_id": f"{variant}__s{seed}", "variant": variant, "seed": seed,
+                   "status": "done", "error": None, "test_error": err}
+            if train_error is not None:
+                row["train_error"] = train_error[variant][seed]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_experiment_grid():
+    exp = pooling.experiment(seeds=[0, 1], norm=None, subset=256, epochs=1)
+    specs = exp.runs()
+    assert sorted(s.run_id for s in specs) == sorted(f"{p}__s{seed}" for p in pooling.POOLINGS for seed in (0, 1))
+    options = {s.run_id: s.config["model_options"] for s in specs}
+    assert options["overlap__s0"] == {"norm": None, "pooling": "overlap"}
+    assert options["stochastic__s1"] == {"norm": None, "pooling": "stochastic"}
+    assert {s.config["model"] for s in specs} == {"alexnet_cifar"} and specs[0].config["subset"] == 256
+
+
+@pytest.mark.parametrize("poolings", [["overlap"], ["max", "avg"], ["overlap", "max", "median"],
+                                      ["overlap", "max", "max"]])
+def test_experiment_rejects_bad_poolings(poolings):
+    with pytest.raises(ValueError, match="poolings must include 'overlap' and 'max'"):
+        pooling.experiment(poolings=poolings)
+
+
+def test_rows_agree_when_overlapping_pooling_wins_on_every_seed():
+    runs = runs_frame({"overlap": [0.100, 0.102, 0.104], "max": [0.110, 0.112, 0.114],
+                       "avg": [0.120, 0.122, 0.124], "stochastic": [0.090, 0.092, 0.094]},
+                      train_error={"overlap": [0.05, 0.05, 0.05], "max": [0.03, 0.03, 0.03],
+                                   "avg": [0.06, 0.06, 0.06], "stochastic": [0.08, 0.08, 0.08]})
+    rows = pooling.summary_rows(runs)
+    assert [r.quantity for r in rows[:4]] == [
+        "test error, overlapping 3x3/2 − non-overlapping 2x2/2",
+        "generalisation gap (test − train error), overlapping − non-overlapping",
+        "test error, stochastic − max 2x2/2", "test error, stochastic − average 2x2/2"]
+    assert rows[0].measured.startswith("-1.00 pp") and rows[0].reference.startswith("−0.4 pp")
+    assert [r.verdict for r in rows[:4]] == ["agrees", "agrees", "agrees", "agrees"]
+    assert rows[1].measured.startswith("-3.00 pp")  # gaps 0.052 vs 0.082
+    assert [r.quantity for r in rows[4:]] == ["test error, overlapping max 3x3/2", "test error, max 2x2/2",
+                                              "test error, average 2x2/2", "test error, stochastic 2x2/2"]
+    assert {r.verdict for r in rows[4:]} == {"inconclusive"} and rows[7].reference.startswith("15.13 %")
+
+
+def test_rows_disagree_or_stay_inconclusive():
+    worse = runs_frame({"overlap": [0.120, 0.122, 0.124], "max": [0.110, 0.112, 0.114]})
+    rows = pooling.summary_rows(worse)
+    assert len(rows) == 3 and rows[0].verdict == "disagrees"  # no train error: no gap row, no stochastic rows
+    mixed = runs_frame({"overlap": [0.10, 0.13], "max": [0.12, 0.11]})
+    assert pooling.summary_rows(mixed)[0].verdict == "inconclusive"
+    one_seed = runs_frame({"overlap": [0.10], "max": [0.12]})
+    assert pooling.summary_rows(one_seed)[0].verdict == "inconclusive"
