@@ -13,11 +13,13 @@ from cnnkit.train.recipes import RECIPES, Recipe, get_recipe
 from cnnkit.train.schedules import (SCHEDULES, CyclicLR, StepDecay, WarmUp, get_schedule, lr_at,
                                     plateau_callback)
 from cnnkit.train.loop import HISTORY_KEYS, RunResult, fit  # noqa: E402  (after the parts it uses)
+from cnnkit.train.lr_finder import LRRangeTest, lr_range_test, suggest_lr  # noqa: E402  (uses fit)
 
 __all__ = ["HISTORY_KEYS", "OPTIMIZERS", "RECIPES", "SCHEDULES", "CyclicLR", "EpochLogs",
            "IterationsToTarget", "ProgressLogger", "Recipe", "RunResult", "StepDecay", "TerminateOnNaN",
            "ThroughputRecorder", "WarmUp", "apply_weight_decay", "current_lr", "decay_variables", "fit",
-           "get_optimizer", "get_recipe", "get_schedule", "lr_at", "plateau_callback", "run_callbacks"]
+           "get_optimizer", "get_recipe", "get_schedule", "lr_at", "plateau_callback", "run_callbacks",
+           "LRRangeTest", "lr_range_test", "suggest_lr"]
 
 # Metric-learning losses (contrastive, triplet) live in cnnkit.train.losses when present.
 if importlib.util.find_spec("cnnkit.train.losses") is not None:

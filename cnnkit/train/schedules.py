@@ -226,6 +226,58 @@ def lr_at(learning_rate, step: int) -> float:
     return float(learning_rate)
 
 
+def lr_curve(schedule, total_steps: int, *, base_lr: float | None = None, warmup_steps: int = 0,
+             **options: Any):
+    """The learning rate of every iteration ``0 … total_steps − 1`` of a schedule, as a DataFrame.
+
+    Args:
+        schedule: a name from :data:`SCHEDULES` (built with :func:`get_schedule` from ``base_lr``,
+            ``total_steps``, ``warmup_steps`` and ``options``), a ``LearningRateSchedule`` or a float.
+            ``"plateau"`` is rejected: its rate depends on the validation error, so it exists only in
+            a run's history (the ``lr`` column; ``cnnkit.studies.optimizers.schedule_lrs`` reads it).
+        total_steps: iterations of the run.
+        base_lr: the reference rate; required with a schedule name.
+        warmup_steps, **options: as for :func:`get_schedule` (only with a schedule name).
+
+    Returns:
+        ``pandas.DataFrame`` with columns ``step`` (int) and ``lr`` (float), one row per iteration.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if int(total_steps) < 1:
+        raise ValueError(f"total_steps must be >= 1, got {total_steps!r}")
+    if isinstance(schedule, str):
+        if schedule == "plateau":
+            raise ValueError("reduce-on-plateau's rate depends on the validation error, so no curve exists before "
+                             "training; read it from the run's history (its 'lr' per epoch)")
+        if base_lr is None:
+            raise ValueError(f"lr_curve({schedule!r}, ...) needs base_lr, e.g. base_lr=0.1")
+        schedule = get_schedule(schedule, base_lr, total_steps, warmup_steps=warmup_steps, **options)
+    elif options or warmup_steps:
+        raise ValueError("warmup_steps and schedule options only apply to a schedule given by name; "
+                         f"got {sorted(options) + (['warmup_steps'] if warmup_steps else [])} with {schedule!r}")
+    steps = np.arange(int(total_steps))
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        lrs = _evaluate(schedule, steps)
+    else:
+        lrs = np.full(len(steps), float(schedule))
+    return pd.DataFrame({"step": steps, "lr": lrs.astype("float64")})
+
+
+def _evaluate(schedule, steps):
+    """A schedule at every step: one vectorised call, or step by step if the schedule is scalar-only."""
+    import numpy as np
+
+    try:
+        values = np.asarray(keras.ops.convert_to_numpy(schedule(keras.ops.convert_to_tensor(steps))))
+    except Exception:  # noqa: BLE001 - e.g. a ``cond`` on the step; the loop below is always correct
+        values = None
+    if values is None or values.shape != steps.shape:
+        values = np.array([lr_at(schedule, int(t)) for t in steps])
+    return values
+
+
 def plateau_callback(*, monitor: str = "val_error", factor: float = 0.1, patience: int = 3,
                      min_delta: float = 1e-4, min_lr: float = 0.0,
                      verbose: int = 0) -> keras.callbacks.ReduceLROnPlateau:
@@ -248,4 +300,4 @@ def plateau_callback(*, monitor: str = "val_error", factor: float = 0.1, patienc
 
 
 __all__ = ["CYCLIC_MODES", "PLATEAU_DEFAULTS", "SCHEDULES", "CyclicLR", "StepDecay", "WarmUp", "get_schedule", "lr_at",
-           "plateau_callback", "step_boundaries"]
+           "lr_curve", "plateau_callback", "step_boundaries"]

@@ -1,0 +1,172 @@
+"""Study logic behind notebook 08: schedules' rates per iteration, the grid, lrs from a store, rows, plots."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from study_frames import runs_frame
+
+from cnnkit.ablation import run_experiment
+from cnnkit.studies import optimizers as opt
+from cnnkit.train.schedules import StepDecay, lr_at, lr_curve
+
+pytestmark = pytest.mark.backend
+
+
+# --- lr_curve: the rate at given iterations, exactly ---------------------------------------------
+
+def _at(frame, steps):
+    return frame.set_index("step").loc[steps, "lr"].to_numpy()
+
+
+def test_lr_curve_step_exponential_cosine():
+    step = lr_curve("step", 100, base_lr=0.1)  # milestones 50 % / 75 %: ÷10 from iteration 50, again from 75
+    assert list(step.columns) == ["step", "lr"] and step["step"].tolist() == list(range(100))
+    np.testing.assert_allclose(_at(step, [0, 49, 50, 74, 75, 99]), [0.1, 0.1, 0.01, 0.01, 0.001, 0.001], rtol=1e-6)
+    expo = lr_curve("exponential", 100, base_lr=0.1)  # 0.1 · 0.01^(t / 100)
+    np.testing.assert_allclose(_at(expo, [0, 50, 99]), [0.1, 0.01, 0.1 * 0.01 ** 0.99], rtol=1e-5)
+    cosine = lr_curve("cosine", 100, base_lr=0.1)  # 0.05 · (1 + cos(π t / 100))
+    np.testing.assert_allclose(_at(cosine, [0, 25, 50]), [0.1, 0.05 * (1 + math.cos(math.pi / 4)), 0.05], rtol=1e-5)
+
+
+def test_lr_curve_cyclic_constant_warmup_and_schedule_objects():
+    cyclic = lr_curve("cyclic", 96, base_lr=0.06)  # triangle 0.01 → 0.06 → 0.01, half cycle 96 // 8 = 12
+    np.testing.assert_allclose(_at(cyclic, [0, 6, 12, 18, 24, 36]), [0.01, 0.035, 0.06, 0.035, 0.01, 0.06], rtol=1e-5)
+    np.testing.assert_allclose(lr_curve("constant", 5, base_lr=0.3)["lr"], [0.3] * 5)
+    warm = lr_curve("constant", 8, base_lr=0.1, warmup_steps=4)  # linear ramp from 0 over 4 iterations
+    np.testing.assert_allclose(warm["lr"], [0.0, 0.025, 0.05, 0.075, 0.1, 0.1, 0.1, 0.1], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(lr_curve(StepDecay(0.2, [3]), 5)["lr"], [0.2, 0.2, 0.2, 0.02, 0.02], rtol=1e-6)
+    np.testing.assert_allclose(lr_curve(0.5, 3)["lr"], [0.5, 0.5, 0.5])
+
+
+@pytest.mark.parametrize("name", ["step", "exponential", "cosine", "cyclic"])
+def test_lr_curve_matches_step_by_step_evaluation(name):
+    from cnnkit.train.schedules import get_schedule
+
+    schedule = get_schedule(name, 0.1, 40, warmup_steps=5)
+    np.testing.assert_allclose(lr_curve(name, 40, base_lr=0.1, warmup_steps=5)["lr"],
+                               [lr_at(schedule, t) for t in range(40)], rtol=1e-5)  # float32, vectorised
+
+
+@pytest.mark.parametrize("args, kwargs, match", [
+    (("plateau", 10), {"base_lr": 0.1}, "history"), (("step", 10), {}, "needs base_lr"),
+    ((0.1, 10), {"factor": 0.5}, "only apply to a schedule given by name"), (("step", 0), {"base_lr": 0.1}, ">= 1"),
+])
+def test_lr_curve_rejects_bad_arguments(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lr_curve(*args, **kwargs)
+
+
+# --- the grid ----------------------------------------------------------------------------------
+
+def test_experiment_grid_and_stated_rates():
+    exp = opt.experiment(seeds=[0, 1], subset=100, epochs=2, lrs={"adam": 3e-4}, plateau_patience=2)
+    assert list(exp.variants) == [*opt.OPTIMIZER_NAMES, *(f"momentum+{s}" for s in opt.SCHEDULE_NAMES)]
+    assert len(exp.runs()) == 24  # every config checked by RunConfig
+    table = opt.settings_table(exp)
+    assert table.loc[list(opt.OPTIMIZER_NAMES), "lr"].tolist() == [0.01, 0.01, 0.01, 0.01, 1.0, 1e-3, 3e-4]
+    assert table.loc["nesterov", "momentum"] == 0.9 and table.loc["sgd", "momentum"] == 0.0
+    assert (table["schedule"].iloc[:7] == "constant").all() and (table["weight_decay"] == 0.0).all()
+    plateau = exp.config("momentum+plateau", 1)
+    assert (plateau["optimizer"], plateau["lr"], plateau["schedule"], plateau["schedule_options"]) == \
+        ("momentum", 0.01, "plateau", {"patience": 2})
+    assert exp.config("momentum+cosine", 0)["schedule_options"] == {} and exp.base["model"] == "lenet5"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"optimizers": ["sgd", "lbfgs"]}, "optimizers must be distinct names"),
+    ({"schedules": ["step", "step"]}, "schedules must be distinct names"),
+    ({"optimizers": ["sgd", "adam"]}, "include 'momentum' when schedules are run"),
+    ({"optimizers": []}, "non-empty"), ({"lrs": {"adadelta": 0.5}, "optimizers": ["momentum"]}, "not run"),
+    ({"plateau_patience": -1}, "plateau_patience"),
+])
+def test_experiment_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        opt.experiment(**kwargs)
+
+
+def test_range_test_uses_the_experiment_net_with_momentum(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(opt, "lr_range_test", lambda config, **kw: seen.update(config=config, **kw) or "curve")
+    exp = opt.experiment(optimizers=["adam"], schedules=[], seeds=[3, 4], subset=64)
+    assert opt.range_test(exp, min_lr=1e-3, max_lr=0.5, steps=20) == "curve"
+    assert (seen["config"]["optimizer"], seen["config"]["seed"], seen["config"]["subset"]) == ("momentum", 3, 64)
+    assert (seen["min_lr"], seen["max_lr"], seen["steps"]) == (1e-3, 0.5, 20)
+
+
+# --- rates per iteration from a store (runs faked, no training) ----------------------------------
+
+def _fake_fit(config, *, workdir, **kwargs):
+    """Three epochs of 10 iterations; plateau runs divide by 10 after epoch 2 (seed 1 never)."""
+    lrs = [0.01, 0.01, 0.001 if config.seed == 0 else 0.01] if config.schedule == "plateau" else [config.lr] * 3
+    history = [{"epoch": e, "step": 10 * e, "lr": lr, "loss": 1.0 / e} for e, lr in zip((1, 2, 3), lrs)]
+    return {"status": "done", "history": history, "final": {"test_error": 0.2}}
+
+
+def test_schedule_lrs_from_a_store(tmp_path):
+    exp = opt.experiment(optimizers=["adam", "momentum"], schedules=["step", "plateau"], seeds=[0, 1], subset=64)
+    results = run_experiment(exp, root=tmp_path, train_fn=_fake_fit, progress=False)
+    lrs = opt.schedule_lrs(results)
+    assert list(lrs.columns) == ["variant", "seed", "step", "lr"]
+    assert sorted(set(lrs["variant"])) == ["momentum", "momentum+plateau", "momentum+step"]  # not adam
+    step = lrs[(lrs["variant"] == "momentum+step") & (lrs["seed"] == 0)]
+    np.testing.assert_allclose(step["lr"], lr_curve("step", 30, base_lr=0.01)["lr"])  # 30 = the run's last step
+    plateau = lrs[lrs["variant"] == "momentum+plateau"]
+    np.testing.assert_allclose(plateau[plateau["seed"] == 0]["lr"], [0.01] * 20 + [0.001] * 10)
+    np.testing.assert_allclose(plateau[plateau["seed"] == 1]["lr"], [0.01] * 30)
+    assert plateau[plateau["seed"] == 0]["step"].tolist() == list(range(30))
+    fig = opt.plot_schedules(lrs, results.history())
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert fig.axes[1].get_ylabel() == "training loss"
+
+
+# --- rows on hand-made runs ------------------------------------------------------------------------
+
+def _runs():
+    values = {"sgd": ([0.9, 0.95, 1.0], [0.30, 0.31, 0.32], 0.01),
+              "momentum": ([0.5, 0.55, 0.6], [0.20, 0.21, 0.22], 0.01),
+              "nesterov": ([0.5, 0.56, 0.59], [0.2, 0.2, 0.2], 0.01),
+              "adagrad": ([0.2, 0.21, 0.22], [0.2] * 3, 0.01),
+              "adam": ([0.3, 0.32, 0.34], [0.19, 0.2, 0.21], 0.001),
+              "momentum+step": ([0.4] * 3, [0.15, 0.16, 0.17], 0.01),
+              "momentum+cyclic": ([0.4] * 3, [0.25, 0.26, 0.27], 0.01)}
+    return runs_frame({v: {"train_loss": loss, "test_error": test, "lr": [lr] * 3}
+                       for v, (loss, test, lr) in values.items()})
+
+
+def _curve():
+    """Falls fastest at 1e-3 and is lowest at 1e-1 (10 points a decade)."""
+    lr = np.geomspace(1e-5, 1.0, 51)
+    return pd.DataFrame({"lr": lr, "loss": 1.0 - np.tanh(np.log10(lr) + 3) + 10 * np.maximum(0, np.log10(lr) + 1) ** 2})
+
+
+def test_summary_rows_on_hand_made_runs():
+    rows = opt.summary_rows(_runs(), _curve())
+    assert [r.quantity for r in rows[:4]] == [f"final training loss, {pair}" for pair in (
+        "momentum − sgd", "nesterov − momentum", "adam − nesterov", "adagrad − adam")]
+    assert [r.verdict for r in rows[:4]] == ["agrees", "inconclusive", "agrees", "disagrees"]
+    assert rows[0].measured.startswith("-0.400 [95 % CI -0.") and rows[0].measured.endswith("(n=3+3)")
+    assert [r.quantity for r in rows[4:9]] == ["test error, sgd (lr 0.01)", "test error, momentum (lr 0.01)",
+                                               "test error, nesterov (lr 0.01)", "test error, adagrad (lr 0.01)",
+                                               "test error, adam (lr 0.001)"]
+    assert rows[4].measured.startswith("31.00 ± ") and rows[4].verdict == "inconclusive"
+    assert [(r.quantity.split(",")[1].split(" schedule")[0].strip(), r.verdict) for r in rows[9:11]] == \
+        [("step", "agrees"), ("cyclic", "disagrees")]
+    assert "25k iterations" in rows[10].reference
+    assert rows[11].measured == "0.001 / 0.01" and rows[11].reference.startswith("AlexNet used 0.01")
+    assert len(opt.summary_rows(_runs())) == 11  # no range test: no row for it
+
+
+def test_summary_rows_with_few_variants():
+    runs = _runs()
+    rows = opt.summary_rows(runs[runs["variant"].isin(["sgd", "adam"])].drop(columns="lr"))
+    assert [r.quantity for r in rows] == ["test error, sgd", "test error, adam"]
+
+
+def test_plot_lr_range():
+    fig = opt.plot_lr_range(_curve().assign(smoothed_loss=_curve()["loss"]), {"steepest": 1e-3, "min-loss / 10": 1e-2})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.lines) == 4
+    assert ax.get_ylim()[1] == pytest.approx(2 * (1 + math.tanh(2)) * 1.05)  # twice the first loss, not the blow-up
