@@ -92,3 +92,11 @@ def conclusion(rows: list[Row]) -> str:
     return (f"Of {len(rows)} rows, {counts['agrees']} agree with the paper, {counts['disagrees']} disagree and "
             f"{counts['inconclusive']} are inconclusive (intervals that contain zero, or absolute numbers "
             "on another data set or budget).")
+
+
+def data_shape(dataset: str = "fashion_mnist", resolution: int | None = None, **options: Any) -> tuple[tuple, int]:
+    """``(image_shape, num_classes)`` of a data set as the runs will see it (for counting MACs/params)."""
+    from cnnkit.data import load_arrays
+
+    _, _, info = load_arrays(dataset, "test", resolution=resolution, **options)
+    return tuple(info.image_shape), int(info.num_classes)

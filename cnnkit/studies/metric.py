@@ -1,0 +1,383 @@
+"""13 · Metric learning: Siamese (contrastive loss) and triplet networks on Fashion-MNIST.
+
+A Siamese network (Hadsell, Chopra & LeCun 2006) learns an embedding in which same-class pairs
+are close and other pairs at least a margin apart; a triplet network (Schroff et al. 2015,
+"FaceNet") asks each anchor to be closer to a positive than to a negative by a margin. Both are
+judged here the way face verification and retrieval are: *verification accuracy* (same class
+iff distance ≤ a threshold chosen on validation pairs, applied to test pairs) and *recall@k*
+(a same-class example among the k nearest test embeddings), against raw-pixel distances.
+
+``cnnkit.train.fit`` trains classifiers on (image, label) batches; pairs and triplets need their
+own loop, :func:`fit_metric`: seeded sampling of fresh balanced pairs/triplets every epoch and
+``keras.Model.fit`` on NumPy arrays. It has ``fit``'s signature and result fields, so
+``run_experiment(exp, train_fn=fit_metric)`` stores, resumes and summarises it like any grid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cnnkit.ablation import Experiment, summarize
+from cnnkit.models.metric import make_pairs, make_triplets, recall_at_k, verification_accuracy
+from cnnkit.notebook.report import Row
+from cnnkit.reference import FASHION_MNIST_ACCURACY, METRIC
+from cnnkit.studies._common import base_config, diff_row, finished, interval_verdict, mean_text, pp
+
+MODELS = ("siamese", "triplet")
+KS = (1, 5)
+EVAL_SEEDS = {"val": 10_001, "test": 10_002}  # the same evaluation pairs for every run and model
+
+
+def _check_models(models: Sequence[str]) -> list[str]:
+    models = list(models)
+    if not models or len(set(models)) != len(models) or any(m not in MODELS for m in models):
+        raise ValueError(f"models must name each of {list(MODELS)} at most once (at least one); got {models!r}")
+    return models
+
+
+# --- data and evaluation ----------------------------------------------------------------------
+
+def load_splits(dataset: str = "fashion_mnist", *, subset: int | None = 2000, resolution: int | None = None,
+                val_fraction: float = 0.1, seed: int = 0, **options: Any) -> dict[str, Any]:
+    """``{"train": (x, y), "val": ..., "test": ..., "info": DatasetInfo}``, x float32 standardised
+    with the train statistics (as :func:`cnnkit.data.prepare_batch`)."""
+    from cnnkit.data import load_arrays
+    from cnnkit.data.pipeline import prepare_batch
+
+    out: dict[str, Any] = {}
+    for split in ("train", "val", "test"):
+        x, y, info = load_arrays(dataset, split, subset=subset, resolution=resolution, val_fraction=val_fraction,
+                                 seed=seed, **options)
+        out[split] = (np.asarray(prepare_batch(x, info), dtype="float32"), y)
+        out.setdefault("info", info)
+    return out
+
+
+def pca(x, components: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Principal components by NumPy SVD (no scikit-learn needed).
+
+    Args:
+        x: ``(n, dim)`` data (images are flattened).
+        components: how many to keep.
+
+    Returns:
+        ``(projected (n, components), explained_variance_ratio (components,))``.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    if not 1 <= components <= min(x.shape):
+        raise ValueError(f"components must be in [1, {min(x.shape)}] for data of shape {x.shape}, got {components!r}")
+    centred = x - x.mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    var = s**2
+    return centred @ vt[:components].T, var[:components] / var.sum()
+
+
+def tsne(x, seed: int = 0) -> np.ndarray | None:
+    """A 2-D t-SNE of ``x`` with scikit-learn, or ``None`` (and a printed note) when it is not installed."""
+    if importlib.util.find_spec("sklearn") is None:
+        print("t-SNE skipped: scikit-learn is not installed (cnnkit does not depend on it); PCA is shown instead.")
+        return None
+    from sklearn.manifold import TSNE
+
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    return TSNE(n_components=2, random_state=seed, init="pca", perplexity=min(30.0, (len(x) - 1) / 3)).fit_transform(x)
+
+
+def pair_distances(embeddings, labels, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances of ``n`` balanced pairs (half same-class) drawn by :func:`make_pairs` with ``seed``."""
+    e = np.asarray(embeddings, dtype=np.float64).reshape(len(embeddings), -1)
+    ia, ib, same = make_pairs(np.arange(len(e)), labels, n, seed=seed)
+    return np.linalg.norm(e[ia] - e[ib], axis=1), same
+
+
+def evaluate(val: tuple, test: tuple, *, pairs: int | None = None, ks: Sequence[int] = KS) -> dict[str, float]:
+    """Verification accuracy (threshold picked on val pairs, applied to test pairs) and test recall@k.
+
+    Args:
+        val, test: ``(embeddings, labels)`` of the validation and test images (any array is
+            flattened per example, so raw images give the pixel baseline).
+        pairs: pairs per split (default: as many as examples); drawn with :data:`EVAL_SEEDS`.
+        ks: the k of recall@k.
+
+    Returns:
+        ``val_verification_accuracy``, ``threshold``, ``test_verification_accuracy`` and
+        ``recall_at_{k}`` for each k.
+    """
+    (ev, yv), (et, yt) = val, test
+    dv, sv = pair_distances(ev, yv, pairs or len(ev), EVAL_SEEDS["val"])
+    dt, st = pair_distances(et, yt, pairs or len(et), EVAL_SEEDS["test"])
+    val_acc, threshold = verification_accuracy(dv, sv)
+    test_acc, _ = verification_accuracy(dt, st, threshold=threshold)
+    flat = np.asarray(et, dtype=np.float64).reshape(len(et), -1)
+    out = {"val_verification_accuracy": val_acc, "threshold": threshold, "test_verification_accuracy": test_acc}
+    out.update({f"recall_at_{k}": recall_at_k(flat, yt, k) for k in ks})
+    return out
+
+
+def pixel_baseline(splits: dict[str, Any], *, pairs: int | None = None) -> dict[str, float]:
+    """:func:`evaluate` on raw (standardised) pixels of :func:`load_splits`' val and test splits: what
+    a learned metric must beat to have learned anything."""
+    return evaluate(splits["val"], splits["test"], pairs=pairs)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+def sample_inputs(model: str, x, y, n: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """``(inputs, targets)`` for ``model.fit``: balanced pairs with 1/0 targets (Siamese) or
+    triplets with dummy zero targets (triplet), drawn with ``seed``."""
+    if model == "siamese":
+        xa, xb, same = make_pairs(x, y, n, seed=seed)
+        return [xa, xb], same
+    if model == "triplet":
+        return list(make_triplets(x, y, n, seed=seed)), np.zeros(n, dtype="float32")
+    raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+
+
+def _compile(cfg, model, total_steps: int) -> None:
+    from cnnkit.train import ContrastiveLoss, TripletLoss, apply_weight_decay, get_optimizer, get_schedule
+
+    if cfg.schedule == "plateau":
+        raise ValueError("fit_metric does not support schedule='plateau'; use constant, step, exponential, "
+                         "cosine or cyclic")
+    lr = get_schedule(cfg.schedule, cfg.lr, total_steps, warmup_steps=cfg.warmup_steps, **cfg.schedule_options)
+    apply_weight_decay(model, cfg.weight_decay or 0.0)
+    loss = ContrastiveLoss() if cfg.model == "siamese" else TripletLoss()
+    model.compile(optimizer=get_optimizer(cfg.optimizer, lr, momentum=cfg.momentum), loss=loss,
+                  jit_compile=cfg.jit_compile)
+
+
+def _train_epochs(cfg, model, splits, n: int, verbose: int) -> list[dict]:
+    """One ``model.fit`` epoch per freshly sampled set of ``n`` pairs/triplets; history rows."""
+    steps = math.ceil(n / cfg.batch_size)
+    val_inputs, val_targets = sample_inputs(cfg.model, *splits["val"], len(splits["val"][0]), EVAL_SEEDS["val"])
+    history = []
+    for epoch in range(cfg.epochs):
+        inputs, targets = sample_inputs(cfg.model, *splits["train"], n, seed=cfg.seed * 1000 + epoch)
+        start = time.perf_counter()
+        h = model.fit(inputs, targets, batch_size=cfg.batch_size, epochs=1, shuffle=True, verbose=0,
+                      validation_data=(val_inputs, val_targets)).history
+        history.append({"epoch": epoch + 1, "step": steps * (epoch + 1), "loss": float(h["loss"][-1]),
+                        "val_loss": float(h["val_loss"][-1]), "epoch_time": time.perf_counter() - start})
+        if verbose:
+            print(f"epoch {epoch + 1}/{cfg.epochs}: loss {history[-1]['loss']:.4f}, "
+                  f"val_loss {history[-1]['val_loss']:.4f}")
+        if not math.isfinite(history[-1]["loss"]):
+            break
+    return history
+
+
+def fit_metric(config, *, workdir: str | None = None, verbose: int = 0,
+               embeddings_dir: str | None = None) -> dict[str, Any]:
+    """Train a ``siamese`` or ``triplet`` model from a RunConfig; a ``train_fn`` for ``run_experiment``.
+
+    Steps: resolve the config; seed everything (``keras.utils.set_random_seed``); load the
+    standardised splits; build the model (``bn_momentum``, ``model_options``); compile with
+    :class:`~cnnkit.train.losses.ContrastiveLoss` (margin 1) or
+    :class:`~cnnkit.train.losses.TripletLoss` (margin 0.2, FaceNet's) and the config's
+    optimizer/schedule/weight decay; every epoch draw new pairs/triplets (seed ``seed·1000 +
+    epoch``; ``steps_per_epoch · batch_size`` of them, default one per training image) and fit
+    once over them; then embed val/test and :func:`evaluate`.
+
+    Args:
+        config: a :class:`~cnnkit.config.RunConfig` (or dict) whose model is ``siamese``/``triplet``.
+        workdir: the run's folder (its name names the embeddings file); nothing else is written.
+        verbose: 1 prints one line per epoch.
+        embeddings_dir: if given, the test embeddings and labels go to
+            ``<embeddings_dir>/<run id>.npz`` (``embeddings``, ``labels``) for plots.
+
+    Returns:
+        A dict with ``status`` (``"done"``/``"diverged"``), ``config``, ``history`` (``loss``,
+        ``val_loss`` per epoch), ``final`` (``train_loss``, ``val_loss``, :func:`evaluate`'s
+        numbers, ``params``), ``wall_time``, ``versions``, ``device``, ``message``.
+    """
+    import keras
+
+    from cnnkit.config import RunConfig
+    from cnnkit.models import build
+    from cnnkit.train.loop import device_name, versions
+
+    start = time.perf_counter()
+    cfg = (config if isinstance(config, RunConfig) else RunConfig.from_dict(config)).resolved()
+    _check_models([cfg.model])
+    keras.utils.set_random_seed(cfg.seed)
+    splits = load_splits(cfg.dataset, subset=cfg.subset, resolution=cfg.resolution, val_fraction=cfg.val_fraction,
+                         seed=cfg.seed, **cfg.data_options)
+    n = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else len(splits["train"][0])
+    model = build(cfg.model, input_shape=tuple(splits["info"].image_shape), num_classes=splits["info"].num_classes,
+                  bn_momentum=cfg.bn_momentum, **cfg.model_options)
+    _compile(cfg, model, total_steps=cfg.epochs * math.ceil(n / cfg.batch_size))
+    history = _train_epochs(cfg, model, splits, n, verbose)
+    last = history[-1]
+    final = {"train_loss": last["loss"], "val_loss": last["val_loss"], "params": int(model.count_params())}
+    diverged = not math.isfinite(last["loss"])
+    if not diverged:
+        embed = model.get_layer("embedding")
+        emb = {s: embed.predict(splits[s][0], batch_size=256, verbose=0) for s in ("val", "test")}
+        final.update(evaluate((emb["val"], splits["val"][1]), (emb["test"], splits["test"][1])))
+        if embeddings_dir is not None:
+            name = Path(workdir).name if workdir else f"{cfg.model}__s{cfg.seed}"
+            Path(embeddings_dir).mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(Path(embeddings_dir) / f"{name}.npz", embeddings=emb["test"], labels=splits["test"][1])
+    return {"status": "diverged" if diverged else "done", "config": cfg.to_dict(), "history": history,
+            "final": final, "wall_time": time.perf_counter() - start, "versions": versions(),
+            "device": device_name(), "message": "loss became NaN/inf" if diverged else ""}
+
+
+def load_embeddings(embeddings_dir: str, run_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(embeddings, labels)`` that :func:`fit_metric` saved for ``run_id``."""
+    path = Path(embeddings_dir) / f"{run_id}.npz"
+    if not path.exists():
+        raise ValueError(f"no embeddings for run {run_id!r} at {path}; run run_experiment with "
+                         f"train_kwargs={{'embeddings_dir': {str(embeddings_dir)!r}}} first")
+    with np.load(path) as data:
+        return data["embeddings"], data["labels"]
+
+
+def experiment(*, models: Sequence[str] = MODELS, seeds: Sequence[int] = (0, 1), embedding_dim: int = 32,
+               dataset: str = "fashion_mnist", subset: int | None = 3000, epochs: int = 8, batch_size: int = 64,
+               steps_per_epoch: int | None = None, bn_momentum: float = 0.9, recipe: str = "adam",
+               resolution: int | None = None, backbone: str | None = "lenet5", data_options: dict | None = None,
+               name: str = "metric") -> Experiment:
+    """A Siamese and a triplet network (variants named as the models) × seeds; train with
+    ``run_experiment(exp, train_fn=fit_metric)``.
+
+    Args:
+        models: ``"siamese"`` and/or ``"triplet"`` (the built-in small conv net as the shared
+            embedding network).
+        embedding_dim: size of the L2-normalised embedding.
+        backbone: the shared embedding network: a registered model name (default ``"lenet5"``,
+            cheap on a CPU) or ``None`` (a small conv net), see
+            :func:`cnnkit.models.metric.embedding_network`.
+        data_options: data-set options (e.g. ``image_shape`` of ``"synthetic"``).
+        steps_per_epoch: batches of fresh pairs/triplets per epoch (None: one per training image).
+        seeds, dataset, subset, epochs, batch_size, bn_momentum, recipe, resolution: see
+            :class:`cnnkit.config.RunConfig` (recipe ``"adam"``: Adam 1e-3, cosine decay).
+        name: the experiment's name (its folder in the results store).
+    """
+    base = base_config(model="siamese", dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
+                       augment="none", bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
+                       steps_per_epoch=steps_per_epoch, data_options=dict(data_options or {}),
+                       model_options={"embedding_dim": embedding_dim, "backbone": backbone})
+    variants = {m: {"model": m} for m in _check_models(models)}
+    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+
+
+# --- summary ----------------------------------------------------------------------------------
+
+def _vs_baseline_row(runs: pd.DataFrame, variant: str, metric: str, baseline: float, *, quantity: str,
+                     reference: str, note: str = "") -> Row:
+    """``mean − baseline`` of ``metric`` with the 95 % t interval of the mean (the baseline is exact)."""
+    if finished(runs, variant, metric).empty:
+        return Row(quantity, f"no finished run of {variant}", reference, "inconclusive", note)
+    s = summarize(runs, metric).set_index("variant").loc[variant]
+    low, high = s["ci95_low"] - baseline, s["ci95_high"] - baseline
+    ci = "" if math.isnan(low) else f" [95 % CI {pp(low)}, {pp(high)}]"
+    return Row(quantity, f"{pp(s['mean'] - baseline)}{ci} (n={int(s['n'])})", reference,
+               interval_verdict(low, high, "positive"), note)
+
+
+def _mean_pct(runs: pd.DataFrame, variant: str, metric: str) -> str:
+    return mean_text(runs, variant, metric) if metric in runs.columns else "no finished run"
+
+
+def summary_rows(runs: pd.DataFrame, baseline: dict[str, float]) -> list[Row]:
+    """Measured vs the premise of metric learning: learned embeddings against raw pixels.
+
+    Args:
+        runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment` trained with :func:`fit_metric`.
+        baseline: :func:`pixel_baseline` on the same data.
+
+    Returns:
+        Per model: recall@1 and test verification accuracy minus the pixel baseline ("agrees"
+        when the interval is above 0); triplet − siamese recall@1 (no paper claim: always
+        inconclusive); the absolute numbers beside the papers' (not comparable) ones.
+    """
+    premise = "> 0: a learned metric beats pixel distance (Hadsell et al. 2006; Schroff et al. 2015)"
+    variants = list(dict.fromkeys(runs["variant"]))
+    rows = []
+    for v in variants:
+        rows.append(_vs_baseline_row(runs, v, "recall_at_1", baseline["recall_at_1"],
+                                     quantity=f"recall@1, {v} − pixels", reference=premise, note="test split"))
+        rows.append(_vs_baseline_row(runs, v, "test_verification_accuracy", baseline["test_verification_accuracy"],
+                                     quantity=f"verification accuracy, {v} − pixels", reference=premise,
+                                     note="threshold chosen on validation pairs"))
+    if {"siamese", "triplet"} <= set(variants) and "recall_at_1" in runs.columns:
+        row = diff_row(runs, "siamese", "triplet", "recall_at_1", quantity="recall@1, triplet − siamese",
+                       reference="— (no claim checked here)", expect="positive")
+        rows.append(dataclasses.replace(row, verdict="inconclusive", note="the interval shows which won here"))
+    lfw, fm = METRIC["facenet_lfw"], FASHION_MNIST_ACCURACY["alexnet_triplet"]
+    for v in variants:
+        rows += [Row(f"verification accuracy, {v}", _mean_pct(runs, v, "test_verification_accuracy"),
+                     lfw.text(), "inconclusive", "faces vs Fashion-MNIST: not comparable"),
+                 Row(f"recall@1, {v}", _mean_pct(runs, v, "recall_at_1"),
+                     f"{100 * fm:.1f} % (Fashion-MNIST benchmark, AlexNet + triplet loss, accuracy)", "inconclusive",
+                     "recall@1 is leave-one-out 1-NN accuracy; the benchmark entry is unverified"),
+                 Row(f"recall@5, {v}", _mean_pct(runs, v, "recall_at_5"), "—", "inconclusive")]
+    rows += [Row(f"{label}, pixels", f"{100 * baseline[key]:.2f} %", "—", "inconclusive", "deterministic baseline")
+             for label, key in (("recall@1", "recall_at_1"), ("verification accuracy", "test_verification_accuracy"))]
+    return rows
+
+
+def embedding_panels(runs: pd.DataFrame, embeddings_dir: str, *, pixels: tuple | None = None,
+                     method: str = "pca") -> dict[str, tuple] | None:
+    """2-D projections of each model's first-seed test embeddings, for :func:`plot_embeddings`.
+
+    Args:
+        runs: :meth:`cnnkit.ablation.Results.runs` of runs trained with ``embeddings_dir``.
+        embeddings_dir: where :func:`fit_metric` saved the embeddings.
+        pixels: ``(images, labels)`` of the test split to add a raw-pixel panel first, or ``None``.
+        method: ``"pca"`` (title gives the share of variance kept) or ``"tsne"``.
+
+    Returns:
+        ``{title: (points, labels)}``, or ``None`` for ``"tsne"`` without scikit-learn.
+    """
+    if method not in ("pca", "tsne"):
+        raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+    sources = [] if pixels is None else [("raw pixels", *pixels)]
+    done = runs[runs["status"] == "done"].sort_values("seed").drop_duplicates("variant")
+    sources += [(v, *load_embeddings(embeddings_dir, r)) for v, r in zip(done["variant"], done["run_id"])]
+    panels = {}
+    for name, x, labels in sources:
+        if method == "tsne":
+            points = tsne(x)
+            if points is None:
+                return None
+            panels[f"{name} (t-SNE)"] = (points, labels)
+        else:
+            points, ratio = pca(x)
+            panels[f"{name} (PCA, {100 * ratio.sum():.0f} % of variance)"] = (points, labels)
+    return panels
+
+
+def plot_embeddings(panels: dict[str, tuple], class_names: Sequence[str] | None = None):
+    """One scatter panel per entry ``title → (points (n, 2), labels (n,))``, coloured by class.
+
+    Returns:
+        A matplotlib ``Figure``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not panels:
+        raise ValueError("plot_embeddings needs at least one panel: {'title': (points, labels)}")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4.3), squeeze=False)
+    cmap = plt.get_cmap("tab10")
+    for ax, (title, (points, labels)) in zip(axes[0], panels.items()):
+        points, labels = np.asarray(points), np.asarray(labels).reshape(-1)
+        for c in np.unique(labels):
+            sel = labels == c
+            name = class_names[int(c)] if class_names is not None else str(c)
+            ax.scatter(points[sel, 0], points[sel, 1], s=6, color=cmap(int(c) % 10), label=name, alpha=0.7)
+        ax.set_title(title)
+        ax.set_xticks([]), ax.set_yticks([])
+    axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, markerscale=2)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,88 @@
+"""Notebook 12's study: exact parameter overheads against hand counts and the papers, grids, rows."""
+
+import keras
+import pandas as pd
+import pytest
+
+from cnnkit.layers.attention import BAM, CBAM, SqueezeExcite
+from cnnkit.stats import count_params
+from cnnkit.studies import attention as study
+
+pytestmark = pytest.mark.backend
+
+
+def runs(values: dict[str, list[float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"variant": v, "seed": s, "status": "done", "test_error": e}
+                         for v, errors in values.items() for s, e in enumerate(errors)])
+
+
+@pytest.mark.parametrize("layer, kind, expected", [
+    # SE on C=32, r=4 (h=8): 32·8 + 8 (reduce) + 8·32 + 32 (expand)
+    (SqueezeExcite(4), "se", 32 * 8 + 8 + 8 * 32 + 32),
+    # CBAM: the same MLP + a 7x7 conv from 2 maps to 1, with bias
+    (CBAM(4), "cbam", 552 + 2 * 49 + 1),
+    # BAM, h=8: channel 256+8 + 16 (BN γ,β) + 256+32; spatial 256+8+16, 2 × (9·64+8+16), 8+1
+    (BAM(4), "bam", (256 + 8 + 16 + 256 + 32) + (256 + 8 + 16) + 2 * (576 + 8 + 16) + 9),
+])
+def test_module_params_match_hand_counts_and_the_layers(layer, kind, expected):
+    layer.build((None, 6, 6, 32))
+    assert study.module_params(kind, 32, ratio=4) == expected == count_params(layer)["trainable"]
+
+
+def test_se_overhead_on_a_small_resnet_by_hand():
+    # ResNet-8 (one basic block per stage, 16/32/64 filters), SE r=16 on each residual branch:
+    # C=16, h=1: 16+1+16+16 = 49; C=32, h=2: 64+2+64+32 = 162; C=64, h=4: 256+4+256+64 = 580
+    table = study.overhead_table(["se", "bam"], model="resnet_cifar", depth=8)
+    se = table.set_index("attention").loc["se"]
+    assert (se["modules"], se["added"]) == (3, 49 + 162 + 580)
+    assert se["added_pct"] == pytest.approx(100 * 791 / table.loc[0, "trainable"])
+    # BAM after stages 1 and 2 only (the paper's bottlenecks): 96 + 323, see module_params
+    bam = table.set_index("attention").loc["bam"]
+    assert (bam["placement"], bam["modules"], bam["added"]) == ("stage", 2, 96 + 323)
+    assert bam["added"] == study.module_params("bam", 16) + study.module_params("bam", 32)
+
+
+def test_se_on_resnet50_adds_what_the_papers_report():
+    table = study.overhead_table(["se"], model="resnet50", input_shape=(224, 224, 3), num_classes=1000)
+    added = int(table.loc[1, "added"])
+    # 16 bottlenecks, SE on 4C channels: 3·(2·256²/16+16+256) + 4·(…512) + 6·(…1024) + 3·(…2048)
+    assert added == 3 * 8464 + 4 * 33312 + 6 * 132160 + 3 * 526464 == 2_530_992
+    row = study.summary_rows(runs({"none": [0.1]}), table.iloc[:0], imagenet=table)[0]
+    assert (row.measured, row.verdict) == ("+2,530,992", "agrees")  # CBAM Table 4: 25.56 → 28.09 M
+
+
+def test_count_modules():
+    inputs = keras.Input((8, 8, 16))
+    x = SqueezeExcite(name="a")(inputs)
+    x = BAM(name="b")(SqueezeExcite(name="c")(x))
+    assert study.count_modules(keras.Model(inputs, x)) == {"se": 2, "cbam": 0, "bam": 1}
+
+
+def test_experiment_variants_and_placements():
+    exp = study.experiment(seeds=(0, 1), depth=8, width=8)
+    assert list(exp.variants) == ["none", "se", "cbam", "bam"]
+    specs = {s.run_id: s.config for s in exp.runs()}
+    assert specs["none__s0"]["model_options"] == {"depth": 8, "width": 8}
+    assert specs["bam__s1"]["model_options"] == {"depth": 8, "width": 8, "attention": "bam",
+                                                 "attention_placement": "stage"}
+    assert specs["se__s0"]["model_options"]["attention_placement"] == "block"
+    block = study.experiment(attentions=["bam"], bam_placement="block")
+    assert block.variants["bam"]["model_options.attention_placement"] == "block"
+    with pytest.raises(ValueError, match="'eca'"):
+        study.experiment(attentions=["eca"])
+    with pytest.raises(ValueError, match="'eca'"):
+        study.module_params("eca", 16)
+
+
+def test_summary_rows_from_hand_made_tables():
+    overhead = pd.DataFrame({"attention": ["none", "se"], "placement": ["—", "block"], "modules": [0, 9],
+                             "trainable": [1000, 1010], "added": [0, 10], "added_pct": [0.0, 1.0]})
+    imagenet = pd.DataFrame({"attention": ["none", "se", "bam"], "added": [0, 2_530_992, 300_000]})
+    frame = runs({"none": [0.12, 0.13, 0.14], "se": [0.08, 0.09, 0.10], "bam": [0.16, 0.17, 0.18]})
+    rows = study.summary_rows(frame, overhead, imagenet)
+    assert [r.verdict for r in rows[:2]] == ["agrees", "disagrees"]  # BAM: 0.30 M vs the paper's 0.36 M
+    assert rows[2].measured == "+10 (+1.00 %)" and rows[2].reference == "+9.9 % on ResNet-50"
+    assert (rows[3].quantity, rows[3].verdict) == ("test error, SE − none", "agrees")
+    assert rows[3].reference.startswith("-1.51 pp top-1")
+    assert (rows[4].quantity, rows[4].verdict) == ("test error, BAM − none", "disagrees")
+    assert [r.quantity for r in rows[5:]] == ["test error, none", "test error, se", "test error, bam"]

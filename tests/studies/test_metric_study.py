@@ -1,0 +1,130 @@
+"""Notebook 13's study: PCA, evaluation on hand-made embeddings, sampling balance, training loop, rows.
+
+The contrastive and triplet losses themselves are checked by hand in tests/models/test_metric.py.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cnnkit.studies import metric as study
+
+pytestmark = pytest.mark.backend
+
+T975_DF2 = 4.302652729911275  # Student's t, 0.975 quantile, 2 degrees of freedom
+
+
+def clusters(n_per_class: int = 10, classes: int = 3, spread: float = 0.01, seed: int = 0):
+    """Embeddings in tight, far-apart clusters: one per class, centred at 10·e_c."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(classes), n_per_class)
+    return np.eye(classes)[labels] * 10 + rng.normal(0, spread, (len(labels), classes)), labels
+
+
+def test_pca_by_hand():
+    # points on the line y = 2x: one component carries all the variance, distances are kept
+    t = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    x = np.stack([t, 2 * t], axis=1) + [3.0, 1.0]
+    proj, ratio = study.pca(x, 2)
+    np.testing.assert_allclose(ratio, [1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(np.abs(proj[:, 0]), np.abs(t) * math.sqrt(5))
+    np.testing.assert_allclose(proj[:, 1], 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="components"):
+        study.pca(x, 3)
+
+
+def test_tsne_without_sklearn_is_skipped_with_a_note(capsys, monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    assert study.tsne(np.zeros((5, 2))) is None
+    assert "scikit-learn is not installed" in capsys.readouterr().out
+
+
+def test_evaluate_separated_clusters_is_perfect():
+    emb, labels = clusters()
+    out = study.evaluate((emb, labels), (emb, labels), pairs=40)
+    assert out["val_verification_accuracy"] == out["test_verification_accuracy"] == 1.0
+    assert out["recall_at_1"] == out["recall_at_5"] == 1.0
+    assert 0.0 < out["threshold"] < 10 * math.sqrt(2)  # between the within- and between-class distances
+
+
+def test_evaluate_by_hand_on_a_line():
+    # class 0 at 0 and 1, class 1 at 1.5 and 10. Nearest neighbours: 0→1 hit, 1→1.5 miss, 1.5→1 miss,
+    # 10→1.5 hit. Two nearest: 0→{1, 1.5} hit, 1→{1.5, 0} hit, 1.5→{1, 0} miss, 10→{1.5, 1} hit.
+    emb, labels = np.array([[0.0], [1.0], [1.5], [10.0]]), np.array([0, 0, 1, 1])
+    out = study.evaluate((emb, labels), (emb, labels), pairs=8, ks=(1, 2))
+    assert (out["recall_at_1"], out["recall_at_2"]) == (0.5, 0.75)
+    d, same = study.pair_distances(emb, labels, 8, study.EVAL_SEEDS["test"])
+    assert out["test_verification_accuracy"] == np.mean((d <= out["threshold"]) == same.astype(bool))
+
+
+def test_pair_sampling_is_balanced_and_seeded():
+    labels = np.repeat(np.arange(4), 25)
+    d, same = study.pair_distances(np.arange(100.0)[:, None], labels, 101, seed=7)
+    assert same.sum() == 51 and len(same) == 101  # half, rounded up
+    d2, same2 = study.pair_distances(np.arange(100.0)[:, None], labels, 101, seed=7)
+    np.testing.assert_array_equal(d, d2) and np.testing.assert_array_equal(same, same2)
+    x = np.arange(100)  # "images" that are their own index
+    (xa, xb), target = study.sample_inputs("siamese", x, labels, 40, seed=1)
+    assert target.sum() == 20 and np.all((labels[xa] == labels[xb]) == target.astype(bool))
+    (a, p, n), target = study.sample_inputs("triplet", x, labels, 30, seed=1)
+    assert np.all(labels[a] == labels[p]) and np.all(labels[a] != labels[n]) and np.all(a != p)
+    assert not target.any()
+    with pytest.raises(ValueError, match="'pairs'"):
+        study.sample_inputs("pairs", x, labels, 4, seed=0)
+
+
+def test_vs_baseline_row_matches_a_hand_computed_interval():
+    frame = pd.DataFrame({"variant": "siamese", "seed": [0, 1, 2], "status": "done", "recall_at_1": [0.8, 0.82, 0.84]})
+    row = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.7, quantity="q", reference="r")
+    half = T975_DF2 * 0.02 / math.sqrt(3)  # sample std of (0.80, 0.82, 0.84) is 0.02
+    assert row.measured == f"+12.00 pp [95 % CI {100 * (0.12 - half):+.2f} pp, {100 * (0.12 + half):+.2f} pp] (n=3)"
+    assert row.verdict == "agrees"
+    above = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.9, quantity="q", reference="r")
+    missing = study._vs_baseline_row(frame, "triplet", "recall_at_1", 0.9, quantity="q", reference="r")
+    assert (above.verdict, missing.verdict) == ("disagrees", "inconclusive")
+    assert missing.measured == "no finished run of triplet"
+
+
+def test_summary_rows_structure():
+    frame = pd.DataFrame({"variant": ["siamese"] * 2 + ["triplet"] * 2, "seed": [0, 1, 0, 1], "status": "done",
+                          "recall_at_1": [0.8, 0.81, 0.9, 0.91], "recall_at_5": [0.9, 0.91, 0.95, 0.96],
+                          "test_verification_accuracy": [0.85, 0.86, 0.88, 0.89]})
+    rows = study.summary_rows(frame, {"recall_at_1": 0.5, "test_verification_accuracy": 0.5})
+    assert [r.quantity for r in rows[:5]] == ["recall@1, siamese − pixels", "verification accuracy, siamese − pixels",
+                                              "recall@1, triplet − pixels", "verification accuracy, triplet − pixels",
+                                              "recall@1, triplet − siamese"]
+    assert [r.verdict for r in rows[:4]] == ["agrees"] * 4
+    assert rows[4].verdict == "inconclusive" and rows[4].measured.startswith("+10.00 pp")  # no paper claim
+    assert rows[-2].measured == "50.00 %" and all(r.verdict == "inconclusive" for r in rows[4:])
+
+
+def test_experiment_and_a_tiny_training_run(tmp_path):
+    from cnnkit.ablation import run_experiment
+
+    exp = study.experiment(seeds=(0,), subset=60, epochs=1, batch_size=16, embedding_dim=4, steps_per_epoch=2,
+                           backbone=None, dataset="synthetic", data_options={"image_shape": (8, 8, 1), "num_classes": 3,
+                                                              "train_size": 90, "test_size": 30})
+    assert list(exp.variants) == ["siamese", "triplet"]
+    results = run_experiment(exp, root=tmp_path / "runs", train_fn=study.fit_metric, progress=False,
+                             train_kwargs={"embeddings_dir": str(tmp_path / "emb")}, on_error="raise")
+    runs = results.runs()
+    assert list(runs["status"]) == ["done", "done"]
+    scores = runs[["recall_at_1", "recall_at_5", "test_verification_accuracy"]].to_numpy()
+    assert ((scores >= 0) & (scores <= 1)).all()
+    emb, labels = study.load_embeddings(str(tmp_path / "emb"), "triplet__s0")
+    assert emb.shape == (len(labels), 4)
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-4)  # L2-normalised embeddings
+    history = results.history()
+    assert {("train", "loss"), ("val", "loss")} <= set(zip(history["split"], history["metric"]))
+    with pytest.raises(ValueError, match="no embeddings"):
+        study.load_embeddings(str(tmp_path / "emb"), "missing")
+    pixels = (np.random.default_rng(0).normal(size=(len(labels), 8, 8, 1)), labels)
+    panels = study.embedding_panels(runs, str(tmp_path / "emb"), pixels=pixels)
+    assert [t.split(" (")[0] for t in panels] == ["raw pixels", "siamese", "triplet"]
+    assert all(p.shape == (len(labels), 2) and (lab == labels).all() for p, lab in panels.values())
+    fig = study.plot_embeddings(panels, ["a", "b", "c"])
+    assert len(fig.axes) == 3

@@ -1,0 +1,144 @@
+"""Notebook 11's study: graph statistics on graphs whose numbers are known by hand, grids, rows."""
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from cnnkit.models.randwire import random_graph
+from cnnkit.studies import randwire as study
+
+pytestmark = pytest.mark.backend
+
+
+def runs(values: dict[str, list[float]]) -> pd.DataFrame:
+    """A frame shaped like Results.runs(): one row per (variant, seed) with a test error."""
+    return pd.DataFrame([{"variant": v, "seed": s, "status": "done", "test_error": e}
+                         for v, errors in values.items() for s, e in enumerate(errors)])
+
+
+# --- graph statistics -----------------------------------------------------------------------------
+
+def test_ring_statistics_by_hand():
+    s = study.degree_stats(nx.cycle_graph(6))
+    # every node has degree 2; no triangles; distances from a node: 1, 1, 2, 2, 3 -> mean 9/5
+    assert (s["nodes"], s["edges"], s["degree_min"], s["degree_max"], s["components"]) == (6, 6, 2, 2, 1)
+    assert (s["degree_mean"], s["degree_std"], s["clustering"]) == (2.0, 0.0, 0.0)
+    assert s["avg_shortest_path"] == pytest.approx(9 / 5)
+    # lower -> higher: 0 feeds 1 and 5; the chain 0 -> 1 -> ... -> 5 is the longest path
+    assert (s["n_inputs"], s["n_outputs"], s["longest_path"]) == (1, 1, 5)
+
+
+def test_complete_graph_statistics_by_hand():
+    s = study.degree_stats(nx.complete_graph(5))
+    assert (s["edges"], s["degree_mean"], s["degree_std"], s["clustering"], s["avg_shortest_path"]) == (10, 4, 0, 1, 1)
+    assert (s["n_inputs"], s["n_outputs"], s["longest_path"]) == (1, 1, 4)
+
+
+def test_star_statistics_by_hand():
+    s = study.degree_stats(nx.star_graph(4))  # centre 0 of degree 4, four leaves of degree 1
+    assert s["degree_mean"] == pytest.approx(1.6)
+    assert s["degree_std"] == pytest.approx(1.2)  # sqrt((2.4² + 4·0.6²) / 5)
+    assert s["clustering"] == 0.0
+    assert s["avg_shortest_path"] == pytest.approx((4 * 1 + 6 * 2) / 10)
+    assert (s["n_inputs"], s["n_outputs"]) == (1, 4)
+
+
+def test_disconnected_graph_uses_the_largest_component():
+    g = nx.path_graph(3)
+    g.add_node(3)  # isolated: both fed by the stage input and averaged into its output
+    s = study.degree_stats(g)
+    assert s["components"] == 2 and s["degree_min"] == 0
+    assert s["avg_shortest_path"] == pytest.approx(4 / 3)  # path 0-1-2: 1, 1, 2
+    assert (s["n_inputs"], s["n_outputs"]) == (2, 2)
+
+
+def test_degree_stats_rejects_a_dag():
+    with pytest.raises(ValueError, match="undirected"):
+        study.degree_stats(nx.DiGraph([(0, 1)]))
+
+
+def test_labels_and_table_follow_the_paper_settings():
+    assert [study.graph_label(random_graph(g, 8)) for g in ("er", "ba", "ws")] == ["ER(p=0.2)", "BA(m=5)",
+                                                                                   "WS(k=4, p=0.75)"]
+    table = study.graph_table(nodes=12, samples=3)
+    assert len(table) == 9 and list(table["seed"][:3]) == [0, 1, 2]
+    ws, ba = table[table["generator"] == "ws"], table[table["generator"] == "ba"]
+    assert (ws["edges"] == 12 * 4 // 2).all() and (ws["degree_mean"] == 4).all()  # rewiring keeps N·K/2 edges
+    assert (ba["edges"] == 5 * (12 - 5)).all()  # a star of M+1 nodes, then M edges per new node
+    summary = study.graph_summary(table)
+    assert list(summary.index) == ["ER(p=0.2)", "BA(m=5)", "WS(k=4, p=0.75)"]
+    assert summary.loc["WS(k=4, p=0.75)", "degree_mean"] == "4.00 ± 0.00"
+    with pytest.raises(ValueError, match="'xx'"):
+        study.graph_table(["xx"])
+
+
+def test_draw_graphs_one_panel_per_generator():
+    fig = study.draw_graphs(["ws", "er"], nodes=8)
+    assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["WS(k=4, p=0.75)", "ER(p=0.2)"]
+
+
+# --- nets ---------------------------------------------------------------------------------------
+
+def test_match_resnet_picks_the_closest_in_log_macs():
+    from cnnkit.models import build
+    from cnnkit.stats import macs, shapes_only
+
+    m = study.match_resnet(nodes=6, channels=8, stages=1, depths=(8, 14), widths=(4, 8))
+    cand = m["candidates"]
+    assert len(cand) == 4 and m["target_macs"] == pytest.approx(m["randwire"]["macs"].mean())
+    best = cand.iloc[np.argmin(np.abs(np.log(cand["macs"] / m["target_macs"])))]
+    assert (m["depth"], m["width"]) == (best["depth"], best["width"])
+    with shapes_only():
+        net = build("resnet_cifar", input_shape=(28, 28, 1), num_classes=10, depth=m["depth"], width=m["width"])
+    assert m["macs"] == macs(net)
+
+
+def test_experiment_variants_and_configs():
+    exp = study.experiment(seeds=(0, 1), nodes=6, channels=8, stages=1, resnet_depth=8, resnet_width=4)
+    assert list(exp.variants) == ["er", "ba", "ws", "resnet"]
+    specs = {s.run_id: s.config for s in exp.runs()}  # validated through RunConfig
+    assert specs["ba__s1"]["model_options"] == {"generator": "ba", "nodes": 6, "channels": 8, "stages": 1,
+                                                "head_channels": None}
+    assert specs["resnet__s0"]["model"] == "resnet_cifar"
+    assert specs["resnet__s0"]["model_options"] == {"depth": 8, "width": 4}
+    assert list(study.experiment(generators=["ws"], resnet_depth=None).variants) == ["ws"]
+    with pytest.raises(ValueError, match="'ws', 'ws'"):
+        study.experiment(generators=["ws", "ws"])
+
+
+def test_fit_run_ties_the_graph_seed_to_the_run_seed(monkeypatch):
+    import cnnkit.train
+
+    seen = []
+    monkeypatch.setattr(cnnkit.train, "fit", lambda cfg, **kw: seen.append((cfg.model, dict(cfg.model_options))))
+    study.fit_run({"model": "randwire", "seed": 3, "model_options": {"generator": "er", "nodes": 6}})
+    study.fit_run({"model": "resnet_cifar", "seed": 3, "model_options": {"depth": 8}})
+    assert seen == [("randwire", {"generator": "er", "nodes": 6, "seed": 3}), ("resnet_cifar", {"depth": 8})]
+
+
+# --- summary --------------------------------------------------------------------------------------
+
+def test_summary_rows_agree_when_ws_is_clearly_best():
+    frame = runs({"er": [0.20, 0.21, 0.22], "ba": [0.20, 0.21, 0.22], "ws": [0.10, 0.11, 0.12],
+                  "resnet": [0.15, 0.16, 0.17]})
+    match = {"depth": 14, "width": 8, "macs": 2.0e6, "target_macs": 2.1e6}
+    rows = study.summary_rows(frame, match)
+    assert [r.quantity for r in rows[:3]] == ["test error, ER − WS", "test error, BA − WS",
+                                              "test error, ResNet (≈ equal MACs) − WS"]
+    assert [r.verdict for r in rows[:3]] == ["agrees"] * 3
+    assert rows[0].measured.startswith("+10.00 pp") and rows[2].measured.startswith("+5.00 pp")
+    assert rows[2].reference.startswith("≈ +1.9 pp") and "ResNet-14 width 8: 2.00 M MACs" in rows[2].note
+    assert [r.quantity for r in rows[3:]] == [f"test error, {v}" for v in ("er", "ba", "ws", "resnet")]
+    assert rows[5].reference.startswith("ImageNet top-1 accuracy 74.70 %")
+
+
+def test_summary_rows_disagree_when_ws_is_clearly_worst():
+    frame = runs({"er": [0.10, 0.11, 0.12], "ws": [0.20, 0.21, 0.22]})
+    rows = study.summary_rows(frame)
+    assert [(r.quantity, r.verdict) for r in rows] == [("test error, ER − WS", "disagrees"),
+                                                        ("test error, er", "inconclusive"),
+                                                        ("test error, ws", "inconclusive")]
+    assert math.isclose(float(rows[0].measured.split()[0].rstrip("pp")), -10.0)
