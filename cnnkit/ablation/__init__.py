@@ -8,6 +8,10 @@ Typical use::
     summarize(results.runs(), "train_error")           # mean, std, sem, 95 % t CI per variant
     plot_curves(results.history(), "error", splits=("train", "test"))
 
+Kills, several runners on one store, failing runs and full disks are handled by the runner
+(:mod:`cnnkit.ablation.runner`, claims in :mod:`cnnkit.ablation.claims`); runs execute in this
+process, a process pool or Ray (:mod:`cnnkit.ablation.executors`). See docs/reliability.md.
+
 The plotting functions (which import seaborn) are loaded on first use.
 """
 
@@ -15,9 +19,11 @@ from __future__ import annotations
 
 import importlib
 
-from cnnkit.ablation.experiment import Experiment, RunSpec, apply_overrides, run_experiment, slug
+from cnnkit.ablation.executors import LocalExecutor, ProcessExecutor, RayExecutor
+from cnnkit.ablation.experiment import Experiment, RunSpec, apply_overrides, slug
 from cnnkit.ablation.results import Results, split_metric
-from cnnkit.ablation.store import SCHEMA_VERSION, SchemaError, Store
+from cnnkit.ablation.runner import is_out_of_memory, run_experiment
+from cnnkit.ablation.store import SCHEMA_VERSION, SchemaError, Store, StoreWriteError
 from cnnkit.ablation.summary import compare, format_mean_ci, summarize, t_quantile_975
 
 _PLOTS = ("plot_curves", "plot_final", "plot_train_vs_test", "save_figure")
@@ -29,6 +35,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'cnnkit.ablation' has no attribute {name!r}")
 
 
-__all__ = ["SCHEMA_VERSION", "Experiment", "Results", "RunSpec", "SchemaError", "Store", "apply_overrides",
-           "compare", "format_mean_ci", "run_experiment", "slug", "split_metric", "summarize",
-           "t_quantile_975", *_PLOTS]
+__all__ = ["SCHEMA_VERSION", "Experiment", "LocalExecutor", "ProcessExecutor", "RayExecutor", "Results", "RunSpec",
+           "SchemaError", "Store", "StoreWriteError", "apply_overrides", "compare", "format_mean_ci",
+           "is_out_of_memory", "run_experiment", "slug", "split_metric", "summarize", "t_quantile_975", *_PLOTS]

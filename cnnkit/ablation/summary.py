@@ -18,7 +18,7 @@ import pandas as pd
 __all__ = ["compare", "format_mean_ci", "summarize", "t_quantile_975"]
 
 _Z975 = 1.959963984540054  # standard normal 0.975 quantile
-SUMMARY_COLUMNS = ["n", "mean", "std", "sem", "ci95_low", "ci95_high"]
+SUMMARY_COLUMNS = ["n", "mean", "std", "sem", "ci95_low", "ci95_high", "excluded"]
 
 
 def _t975_fallback(df: float) -> float:
@@ -78,23 +78,27 @@ def summarize(runs: pd.DataFrame, metric: str = "test_error", by: str | Sequence
             result). ``None`` keeps all rows. Rows where ``metric`` is missing are left out.
 
     Returns:
-        One row per group with columns ``by..., n, mean, std, sem, ci95_low, ci95_high``;
-        ``std``/``sem``/CI are NaN when ``n == 1``.
+        One row per group with columns ``by..., n, mean, std, sem, ci95_low, ci95_high,
+        excluded``; ``std``/``sem``/CI are NaN when ``n == 1``, all statistics when ``n == 0``
+        (a group whose runs all failed still gets its row). ``excluded`` counts the group's
+        rows left out (failed, unfinished or without ``metric``), so a missing seed shows.
 
     Raises:
         ValueError: ``metric`` or ``by`` is not a column.
     """
     by = [by] if isinstance(by, str) else list(by)
     _check_columns(runs, metric, by)
-    runs = _usable(runs, metric, statuses)
+    runs = runs.reset_index(drop=True)  # unique labels: usable rows are matched to groups by label
+    usable = _usable(runs, metric, statuses)
     rows = []
     for key, group in runs.groupby(by, sort=False):
-        values = group[metric].astype(float).to_numpy()
-        n, mean = len(values), float(values.mean())
+        values = usable.loc[usable.index.intersection(group.index), metric].astype(float).to_numpy()
+        n = len(values)
+        mean = float(values.mean()) if n else math.nan
         std = float(values.std(ddof=1)) if n > 1 else math.nan
-        sem = std / math.sqrt(n)
+        sem = std / math.sqrt(n) if n else math.nan
         half = t_quantile_975(n - 1) * sem
-        rows.append([*key, n, mean, std, sem, mean - half, mean + half])
+        rows.append([*key, n, mean, std, sem, mean - half, mean + half, len(group) - n])
     return pd.DataFrame(rows, columns=[*by, *SUMMARY_COLUMNS])
 
 
@@ -140,9 +144,11 @@ def compare(runs: pd.DataFrame, a: Any, b: Any, metric: str = "test_error", by: 
 def _one(row: Mapping[str, Any], scale: float, digits: int) -> str:
     mean, n = float(row["mean"]) * scale, int(row["n"])
     half = (float(row["ci95_high"]) - float(row["ci95_low"])) / 2 * scale
+    excluded = int(row.get("excluded", 0) or 0)
+    count = f"n={n}, {excluded} left out" if excluded else f"n={n}"  # failed/unfinished seeds stay visible
     if np.isnan(half):
-        return f"{mean:.{digits}f} (n={n})"
-    return f"{mean:.{digits}f} ± {half:.{digits}f} (n={n})"
+        return f"{mean:.{digits}f} ({count})"
+    return f"{mean:.{digits}f} ± {half:.{digits}f} ({count})"
 
 
 def format_mean_ci(summary: pd.DataFrame | Mapping[str, Any], *, scale: float = 1.0,

@@ -125,7 +125,11 @@ def coerce(name: str, value: Any, default: Any) -> Any:
 
 def resolve_parameters(path: str | Path, preset: str = "quick",
                        overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Preset values, then ``overrides``, checked against the notebook's ``parameters`` cell."""
+    """Preset values, then ``overrides``, checked against the notebook's ``parameters`` cell.
+
+    Types must match the notebook's defaults; parameters named like a ``RunConfig`` field
+    (``epochs``, ``dataset``, ``batch_size``, ...) must also pass that field's check.
+    """
     declared = notebook_parameters(path)
     params = preset_parameters(Path(path).stem, preset, set(declared))
     params.update(overrides or {})
@@ -133,7 +137,29 @@ def resolve_parameters(path: str | Path, preset: str = "quick",
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown} for {Path(path).name}; "
                          f"valid parameters: {', '.join(sorted(declared))}")
-    return {k: coerce(k, v, declared[k].default) for k, v in params.items()}
+    resolved = {k: coerce(k, v, declared[k].default) for k, v in params.items()}
+    _check_run_config_fields(Path(path).name, resolved)
+    return resolved
+
+
+def _check_run_config_fields(notebook: str, params: dict[str, Any]) -> None:
+    """A parameter named like a :class:`~cnnkit.config.RunConfig` field gets that field's range/name check.
+
+    Each such parameter is checked alone (other fields at their defaults); only an error about
+    that field counts, so combinations are left to the notebook. Catches ``-p epochs -1`` or
+    ``-p dataset cifar11`` before a kernel starts.
+    """
+    import dataclasses
+
+    from cnnkit.config import RunConfig
+
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    for name in sorted(fields & set(params)):
+        try:
+            RunConfig.from_dict({name: params[name]})
+        except ValueError as exc:
+            if str(exc).startswith(f"RunConfig.{name}"):
+                raise ValueError(f"parameter {name!r} of {notebook}: {exc}") from None
 
 
 # --- execution and export ----------------------------------------------------------------------

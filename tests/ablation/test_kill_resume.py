@@ -3,8 +3,8 @@
 Two runs of three epochs on tiny synthetic data. The first process is killed (SIGKILL, no
 clean-up) at the end of the second epoch of the *second* run; the re-run must skip the
 finished run, resume the interrupted one from its epoch checkpoint (train only epochs 2-3),
-and leave one record per run with a continuous history. A third variant diverges (huge lr)
-and is recorded as such while the grid goes on.
+and leave one record per run with a continuous history. A third variant diverges (huge lr;
+plain SGD, as Adam's normalised steps keep the loss finite) and is recorded as such while the grid goes on.
 """
 
 import json
@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent('''
             "data_options": {"image_shape": [8, 8, 1], "num_classes": 2}, "subset": 64, "epochs": 3,
             "batch_size": 16, "recipe": "adam"}
     exp = Experiment("kill", base, variants={"a": {}, "b": {"model_options.depth": 14},
-                                             "nan": {"lr": 1e12}}, seeds=(0,))
+                                             "nan": {"optimizer": "sgd", "lr": 1e12}}, seeds=(0,))
     run_experiment(exp, root=root, train_kwargs={"callbacks": [Recorder()], "verbose": 0})
 ''')
 

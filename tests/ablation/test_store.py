@@ -33,7 +33,7 @@ def test_whole_run_leaves_no_temp_files(tmp_path, fake_train):
     run_experiment(Experiment("e", BASE, seeds=(0, 1)), root=tmp_path, train_fn=fake_train(), progress=False)
     names = [p.name for p in (tmp_path / "e").rglob("*")]
     assert not [n for n in names if n.endswith(".tmp")]
-    assert sorted(names) == ["base__s0.json", "base__s1.json", "experiment.json", "runs", "work"]
+    assert sorted(names) == ["base__s0.json", "base__s1.json", "claims", "experiment.json", "runs", "work"]
 
 
 def test_corrupt_record_is_reported_with_path_and_rerun(tmp_path, fake_train):
@@ -55,7 +55,7 @@ def test_other_schema_version_is_a_clear_error(tmp_path, fake_train):
     run_experiment(Experiment("e", BASE, seeds=(0,)), root=tmp_path, train_fn=fake_train(), progress=False)
     path = tmp_path / "e" / "runs" / "base__s0.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "schema_version": 0}))
-    with pytest.raises(SchemaError, match="schema version 0.*new root"):
+    with pytest.raises(SchemaError, match="schema version 0.*another root="):
         Store(tmp_path, "e").read_run("base__s0")
     with pytest.raises(SchemaError):
         Results(tmp_path, "e").runs()

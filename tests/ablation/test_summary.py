@@ -30,7 +30,7 @@ def test_summarize_matches_hand_computation():
     assert s.loc["a", "n"] == 3 and s.loc["a", "mean"] == pytest.approx(mean)
     assert s.loc["a", "std"] == pytest.approx(std) and s.loc["a", "sem"] == pytest.approx(std / math.sqrt(3))
     assert s.loc["a", "ci95_high"] - mean == pytest.approx(4.302653 * std / math.sqrt(3), rel=1e-6)
-    assert s.loc["b", "n"] == 4  # the failed run does not count
+    assert s.loc["b", "n"] == 4 and s.loc["b", "excluded"] == 1  # the failed run does not count, but shows
     assert math.isnan(s.loc["c", "std"]) and math.isnan(s.loc["c", "ci95_low"])
     assert list(s.index) == ["a", "b", "c"]
 
@@ -73,9 +73,16 @@ def test_format_mean_ci():
     half = (s.loc[0, "ci95_high"] - s.loc[0, "ci95_low"]) / 2 * 100
     assert text["a"] == f"{np.mean(SAMPLE_A) * 100:.2f} ± {half:.2f} (n=3)"
     assert text["c"] == "50.00 (n=1)"
-    assert format_mean_ci(s.iloc[1], scale=100) == text["b"]
+    assert format_mean_ci(s.iloc[1], scale=100) == text["b"] and text["b"].endswith("(n=4, 1 left out)")
     assert format_mean_ci({"mean": 0.0875, "n": 3, "ci95_low": 0.0854, "ci95_high": 0.0896},
                           scale=100) == "8.75 ± 0.21 (n=3)"
+
+
+def test_group_whose_runs_all_failed_keeps_its_row():
+    runs = pd.concat([frame(), pd.DataFrame([{"variant": "d", "seed": 0, "status": "failed", "test_error": None}])])
+    s = summarize(runs, "test_error").set_index("variant")
+    assert list(s.index) == ["a", "b", "c", "d"]
+    assert s.loc["d", "n"] == 0 and s.loc["d", "excluded"] == 1 and math.isnan(s.loc["d", "mean"])
 
 
 def test_summarize_bad_column():

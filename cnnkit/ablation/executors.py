@@ -1,0 +1,146 @@
+"""Where the runs of a grid execute: this process, a process pool, or Ray tasks.
+
+An executor has one method, ``map(job, specs)``, that runs ``job(spec)`` (a
+:class:`~cnnkit.ablation.runner.Job`: claim the run, train it, write its record, release the claim)
+for every spec and yields ``(spec, outcome)`` pairs as they complete. Every executor writes into
+the same store through the same claim protocol, so they can be mixed: a local runner and a Ray
+job on one store never train a run twice.
+
+* :class:`LocalExecutor` (``executor="local"``, the default): one run after another in this
+  process; simplest, and what notebooks use.
+* :class:`ProcessExecutor` (``executor="process", workers=N``): N fresh Python processes
+  (``spawn``); ``train_fn`` and ``train_kwargs`` must be picklable (module-level functions).
+* :class:`RayExecutor` (``executor="ray"``): one Ray task per run, with one GPU each where the
+  cluster has GPUs (else one CPU); connects to ``address`` / ``$RAY_ADDRESS`` or starts a local
+  Ray. Needs ``pip install "cnnkit[ray]"``. See ``docs/scale-out.md``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+from typing import Any, Iterable, Iterator
+
+__all__ = ["LocalExecutor", "ProcessExecutor", "RayExecutor", "get_executor"]
+
+
+class LocalExecutor:
+    """Runs one run after another in this process."""
+
+    def map(self, job, specs: Iterable) -> Iterator[tuple[Any, Any]]:
+        for spec in specs:
+            yield spec, job(spec)
+
+
+def _remote_call(job, spec):
+    """Run ``job(spec)`` in a worker and drop exceptions that may not pickle (store errors stay)."""
+    from cnnkit.ablation.store import StoreWriteError
+
+    outcome = job(spec)
+    if not isinstance(outcome.exception, StoreWriteError):
+        outcome.exception = None
+    return outcome
+
+
+class ProcessExecutor:
+    """Runs the runs in a pool of ``workers`` fresh processes (``multiprocessing`` ``spawn``).
+
+    Args:
+        workers: number of processes. Default: ``os.cpu_count()``.
+    """
+
+    def __init__(self, workers: int | None = None):
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"workers={workers!r} must be a positive int (processes of executor='process')")
+        self.workers = workers or os.cpu_count() or 1
+
+    def map(self, job, specs: Iterable) -> Iterator[tuple[Any, Any]]:
+        specs = list(specs)
+        if not specs:
+            return
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(min(self.workers, len(specs)), mp_context=context) as pool:
+            futures = {pool.submit(_remote_call, job, spec): spec for spec in specs}
+            for future in concurrent.futures.as_completed(futures):
+                yield futures[future], future.result()
+
+
+class RayExecutor:
+    """Submits one Ray task per run; each task claims its run and writes into the shared store.
+
+    The store's ``root`` must be a folder every Ray node sees at the same path (a shared file
+    system), since tasks write their records and checkpoints there themselves.
+
+    Args:
+        address: Ray cluster to join when Ray is not initialised yet: ``"auto"``, ``"ray://host:10001"``
+            or ``None`` (default: ``$RAY_ADDRESS`` if set, else a new local Ray).
+        num_gpus: GPUs per task. Default ``None``: 1 if the cluster has GPUs, else 0.
+        num_cpus: CPUs per task. Default ``None``: 1 when no GPU is used, else Ray's default.
+        init_kwargs: extra arguments of ``ray.init`` when this executor starts Ray.
+    """
+
+    def __init__(self, address: str | None = None, num_gpus: float | None = None, num_cpus: float | None = None,
+                 **init_kwargs: Any):
+        self.address, self.num_gpus, self.num_cpus, self.init_kwargs = address, num_gpus, num_cpus, init_kwargs
+
+    def _ray(self):
+        try:
+            import ray
+        except ImportError:
+            raise ImportError('executor="ray" needs Ray: pip install "cnnkit[ray]" (or pip install ray)') from None
+        if not ray.is_initialized():
+            address = self.address or os.environ.get("RAY_ADDRESS") or None
+            ray.init(address=address, **self.init_kwargs)
+        return ray
+
+    def task_options(self, ray) -> dict:
+        """Resources of one task: ``num_gpus=1`` where the cluster has GPUs, else ``num_cpus=1``."""
+        gpus = self.num_gpus
+        if gpus is None:
+            gpus = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0
+        options = {"num_gpus": gpus} if gpus else {}
+        if self.num_cpus is not None or not gpus:
+            options["num_cpus"] = 1 if self.num_cpus is None else self.num_cpus
+        return options
+
+    def map(self, job, specs: Iterable) -> Iterator[tuple[Any, Any]]:
+        specs = list(specs)
+        if not specs:
+            return
+        ray = self._ray()
+        task = ray.remote(_remote_call).options(**self.task_options(ray))
+        pending = {task.remote(job, spec): spec for spec in specs}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            spec = pending.pop(done[0])
+            try:
+                outcome = ray.get(done[0])
+            except ray.exceptions.RayError as err:  # the task itself broke (the run's own errors are outcomes)
+                raise RuntimeError(f"the Ray task of run {spec.run_id!r} failed: {err}. If the worker cannot import "
+                                   "train_fn, define it in a module installed on every node (or ship it with "
+                                   "ray.init(runtime_env=...)); runs already finished stay in the store") from err
+            yield spec, outcome
+
+
+def get_executor(executor: Any = "local", workers: int | None = None):
+    """The executor for ``run_experiment(executor=..., workers=...)``.
+
+    Raises:
+        ValueError: an unknown name, or ``workers`` given for an executor that has none.
+    """
+    if not isinstance(executor, str):
+        if not callable(getattr(executor, "map", None)):
+            raise ValueError(f"executor={executor!r} has no map(job, specs) method; use 'local', 'process', "
+                             "'ray' or an executor object from cnnkit.ablation.executors")
+        return executor
+    if workers is not None and executor != "process":
+        raise ValueError(f"workers={workers!r} applies to executor='process' only, not {executor!r}")
+    if executor == "local":
+        return LocalExecutor()
+    if executor == "process":
+        return ProcessExecutor(workers)
+    if executor == "ray":
+        return RayExecutor()
+    raise ValueError(f"executor={executor!r} is unknown; use 'local' (default), 'process' (with workers=N) or "
+                     "'ray' (pip install 'cnnkit[ray]')")
