@@ -124,7 +124,8 @@ class ConvSpec(NamedTuple):
 
     ``after`` lists, in order, the layers that follow the activation: ``"n"`` normalisation,
     ``"p"`` pooling. ``pool`` fixes the pooling as ``(kind, size)`` (stride 2); ``None`` takes
-    the model's ``pooling`` option (``'overlap'`` → 3x3/2, anything else 2x2/2).
+    the model's ``pooling`` option (``'overlap'`` → 3x3/2, anything else 2x2/2). ``conv=False``
+    leaves the convolution and its activation out but keeps ``after`` (depth ablations).
     """
 
     name: str
@@ -136,6 +137,7 @@ class ConvSpec(NamedTuple):
     after: str = ""
     pool_padding: str = "valid"
     pool: tuple[str, int] | None = None
+    conv: bool = True
 
 
 def _pool_window(spec: ConvSpec, pooling: str | None) -> tuple[str, int]:
@@ -148,24 +150,30 @@ def spatial_ops(specs: Sequence[ConvSpec], pooling: str | None) -> list[SpatialO
     """The (kernel, stride, padding) sequence of a conv stack, for :func:`check_input_size`."""
     ops: list[SpatialOp] = []
     for spec in specs:
-        ops.append((spec.kernel, spec.stride, spec.padding))
+        if spec.conv:
+            ops.append((spec.kernel, spec.stride, spec.padding))
         if "p" in spec.after:
             ops.append((_pool_window(spec, pooling)[1], 2, spec.pool_padding))
     return ops
+
+
+def _conv_act(x, spec: ConvSpec, *, activation: str, width: float, groups: int):
+    """[zero padding →] the convolution of ``spec`` (with bias) → activation."""
+    if isinstance(spec.padding, int) and spec.padding > 0:
+        x = keras.layers.ZeroPadding2D(spec.padding, name=f"{spec.name}_pad")(x)
+    padding = spec.padding if isinstance(spec.padding, str) else "valid"
+    # Every width is a multiple of ``groups`` so that each grouped layer's input splits evenly.
+    x = keras.layers.Conv2D(scaled(spec.filters, width, groups), spec.kernel, strides=spec.stride,
+                            padding=padding, groups=groups if spec.grouped else 1, name=spec.name)(x)
+    return get_activation(activation, layer_name=f"{spec.name}_act")(x)
 
 
 def conv_stack(x, specs: Sequence[ConvSpec], *, activation: str, norm: str | None, pooling: str | None,
                width: float = 1.0, groups: int = 1):
     """Apply a list of :class:`ConvSpec` (conv with bias → activation → norm/pool as listed)."""
     for spec in specs:
-        g = groups if spec.grouped else 1
-        if isinstance(spec.padding, int) and spec.padding > 0:
-            x = keras.layers.ZeroPadding2D(spec.padding, name=f"{spec.name}_pad")(x)
-        padding = spec.padding if isinstance(spec.padding, str) else "valid"
-        # Every width is a multiple of ``groups`` so that each grouped layer's input splits evenly.
-        x = keras.layers.Conv2D(scaled(spec.filters, width, groups), spec.kernel, strides=spec.stride,
-                                padding=padding, groups=g, name=spec.name)(x)
-        x = get_activation(activation, layer_name=f"{spec.name}_act")(x)
+        if spec.conv:
+            x = _conv_act(x, spec, activation=activation, width=width, groups=groups)
         for op in spec.after:
             if op == "n":
                 layer = get_norm(norm, layer_name=f"{spec.name}_norm")

@@ -16,6 +16,11 @@ pixels gives 54.25 positions, not the 55 of its figure. Caffe feeds 227x227 (no 
 (227 − 11)/4 + 1 = 55); torchvision feeds 224 with 2 pixels of zero padding. ``stem_padding=None``
 picks 0 when (side − 11) is divisible by 4 (227) and 2 otherwise (224 → 55x55); both reach the
 same 6x6x256 map before the dense layers, so parameter counts do not depend on the choice.
+
+Depth ablation (paper §4: "removing any of the middle layers results in a loss of about 2 % for
+the top-1 performance"): ``drop_layer=i`` leaves out convolution i and its ReLU; the
+normalisation and pooling that followed it stay, so every later map keeps its size and the next
+convolution simply reads the channels of the one before.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from cnnkit.models._registry import register_model
 
 __all__ = ["alexnet", "alexnet_cifar", "zfnet"]
 
+# The convolutions ``drop_layer`` may remove (1-based): the middle ones of each net.
+MIDDLE_LAYERS = {"alexnet": (2, 3, 4), "alexnet_cifar": (2,)}
 _SMALL_HINT = "use alexnet_cifar (32x32 or 28x28 inputs) or resize with resolution=227"
 
 
@@ -36,6 +43,17 @@ def _alexnet_specs(stem_padding: int) -> list[ConvSpec]:
             ConvSpec("conv3", 384, 3),
             ConvSpec("conv4", 384, 3, grouped=True),
             ConvSpec("conv5", 256, 3, grouped=True, after="p")]
+
+
+def _drop(model: str, specs: list[ConvSpec], layer: int | None) -> list[ConvSpec]:
+    """``specs`` with convolution ``layer`` (1-based) left out; ``None`` keeps every layer."""
+    if layer is None:
+        return specs
+    middle = MIDDLE_LAYERS[model]
+    if isinstance(layer, bool) or layer not in middle:
+        raise ValueError(f"{model}: drop_layer must be None or the index of a middle convolution "
+                         f"{list(middle)} (1-based; the paper removes middle layers), got {layer!r}")
+    return [spec._replace(conv=False) if i == layer else spec for i, spec in enumerate(specs, start=1)]
 
 
 def _stem_padding(stem_padding: int | None, side: int) -> int:
@@ -51,7 +69,7 @@ def _stem_padding(stem_padding: int | None, side: int) -> int:
 def alexnet(*, input_shape: tuple[int, int, int] = (227, 227, 3), num_classes: int = 1000,
             activation: str = "relu", norm: str | None = "lrn", pooling: str = "overlap", dropout: float = 0.5,
             groups: int = 1, width: float = 1.0, stem_padding: int | None = None, resolution: int | None = None,
-            classifier_activation: str | None = "softmax") -> keras.Model:
+            drop_layer: int | None = None, classifier_activation: str | None = "softmax") -> keras.Model:
     """AlexNet as in the paper (ImageNet form; see the module docstring for the 224/227 issue).
 
     Minimum input: 64x64 (automatic stem padding; 36x36 with 2x2 pooling). Smaller images: ``alexnet_cifar``,
@@ -70,11 +88,13 @@ def alexnet(*, input_shape: tuple[int, int, int] = (227, 227, 3), num_classes: i
         width: multiplier of every channel count and dense width.
         stem_padding: zero padding of conv1; ``None`` = automatic (see module docstring).
         resolution: if set, inputs are resized to ``resolution x resolution`` first.
+        drop_layer: ``None`` (default, all five convolutions) or 2, 3 or 4: leave that middle
+            convolution out (the paper's depth ablation; see the module docstring).
         classifier_activation: ``"softmax"`` (default) or ``None`` for logits.
     """
     check_choice("alexnet", "groups", groups, (1, 2))
     side = resolution or min(input_shape[:2])
-    specs = _alexnet_specs(_stem_padding(stem_padding, side))
+    specs = _drop("alexnet", _alexnet_specs(_stem_padding(stem_padding, side)), drop_layer)
     return convnet("alexnet", specs, (4096, 4096), input_shape=input_shape, num_classes=num_classes,
                    activation=activation, norm=norm, pooling=pooling, dropout=dropout, groups=groups,
                    width=width, resolution=resolution, classifier_activation=classifier_activation,
@@ -92,7 +112,8 @@ _CIFAR_SPECS = [ConvSpec("conv1", 32, 5, after="pn", pool_padding="same", pool=(
 @register_model
 def alexnet_cifar(*, input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10,
                   activation: str = "relu", norm: str | None = "lrn", pooling: str | None = None,
-                  dropout: float = 0.0, classifier_activation: str | None = "softmax") -> keras.Model:
+                  dropout: float = 0.0, drop_layer: int | None = None,
+                  classifier_activation: str | None = "softmax") -> keras.Model:
     """The four-layer CIFAR-10 net of the AlexNet paper (ReLU vs tanh, Fig. 1; LRN 13 % → 11 %).
 
     cuda-convnet's ``layers-18pct.cfg``: conv 5x5 32 → max pool 3/2 → ReLU → LRN → conv 5x5 32 →
@@ -116,9 +137,12 @@ def alexnet_cifar(*, input_shape: tuple[int, int, int] = (32, 32, 3), num_classe
         pooling: ``None`` (default: the cfg's max, avg, avg, all 3x3/2); ``"overlap"`` (all max
             3x3/2), ``"max"``, ``"avg"``, ``"stochastic"`` (all 2x2/2).
         dropout: rate before the classifier (default 0).
+        drop_layer: ``None`` (default) or 2: leave out the middle convolution (conv1's 32 maps then
+            go through pool2 and norm2 straight into conv3; 25,632 fewer parameters).
         classifier_activation: ``"softmax"`` (default) or ``None`` for logits.
     """
-    return convnet("alexnet_cifar", _CIFAR_SPECS, (), input_shape=input_shape, num_classes=num_classes,
+    specs = _drop("alexnet_cifar", _CIFAR_SPECS, drop_layer)
+    return convnet("alexnet_cifar", specs, (), input_shape=input_shape, num_classes=num_classes,
                    activation=activation, norm=norm, pooling=pooling, dropout=dropout,
                    classifier_activation=classifier_activation, hint="use larger images")
 

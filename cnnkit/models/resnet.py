@@ -27,7 +27,7 @@ from typing import Any, Callable
 import keras
 
 from cnnkit.blocks.conv import conv_layer, norm_act
-from cnnkit.blocks.residual import basic_block, bottleneck_block
+from cnnkit.blocks.residual import ATTENTIONS, basic_block, bottleneck_block
 from cnnkit.models._input_size import choose_stem
 from cnnkit.models._registry import bn_defaults, register_model, variant_of
 
@@ -40,6 +40,10 @@ _BLOCKS = {"basic": basic_block, "bottleneck": bottleneck_block}
 IMAGENET_STAGES = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)), 50: ("bottleneck", (3, 4, 6, 3)),
                    101: ("bottleneck", (3, 4, 23, 3)), 152: ("bottleneck", (3, 8, 36, 3))}
 KERAS_BN_EPSILON = 1.001e-5  # keras.applications' ResNets
+# Where ``attention`` goes: "block" = on every residual branch before the addition (SE, CBAM papers);
+# "stage" = once after every stage but the last, where the next stage downsamples (BAM paper, §3.2).
+ATTENTION_PLACEMENTS = ("block", "stage")
+_ATTENTION_LAYERS = {"se": "SqueezeExcite", "cbam": "CBAM", "bam": "BAM"}
 
 
 def blocks_per_stage(depth: int, per_block: int, extra: int, examples: str) -> int:
@@ -56,7 +60,8 @@ def _check_choice(option: str, value: Any, allowed) -> None:
 
 def residual_network(stages: list[dict[str, Any]], *, stem: Callable, block_fn: Callable, version: int,
                      input_shape, num_classes: int, classifier_activation, name: str,
-                     norm: str | None = "batch", activation: str | None = "relu", **block_options: Any):
+                     norm: str | None = "batch", activation: str | None = "relu",
+                     stage_attention: str | None = None, **block_options: Any):
     """Generic residual network: stem → stages of blocks → [BN-act for v2] → GAP → dense.
 
     Args:
@@ -66,9 +71,12 @@ def residual_network(stages: list[dict[str, Any]], *, stem: Callable, block_fn: 
         stem: ``stem(inputs) -> tensor``.
         block_fn: a block function of :mod:`cnnkit.blocks`.
         version: 1 or 2; version 2 adds the final BN-act (``post_bn``, ``post_act``).
+        stage_attention: ``None`` or an attention module (``"se"``, ``"cbam"``, ``"bam"``) added
+            once after every stage but the last, named ``conv{i}_{kind}`` (BAM's placement).
         **block_options: passed to every block (``shortcut``, ``plain``, ``attention``, ...).
     """
     _check_choice("version", version, (1, 2))
+    _check_choice("stage_attention", stage_attention, ATTENTIONS)
     inputs = keras.Input(shape=input_shape, name="input")
     x = stem(inputs)
     for i, stage in enumerate(stages, start=2):
@@ -77,11 +85,27 @@ def residual_network(stages: list[dict[str, Any]], *, stem: Callable, block_fn: 
         for j in range(1, blocks + 1):
             x = block_fn(x, stride=stride if j == 1 else 1, version=version, norm=norm, activation=activation,
                          name=f"conv{i}_block{j}", **stage, **block_options)
+        if stage_attention is not None and i < len(stages) + 1:
+            x = _stage_attention(x, stage_attention, name=f"conv{i}_{stage_attention}")
     if version == 2:
         x = norm_act(x, norm=norm, activation=activation, name="post")
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def _stage_attention(x, kind: str, name: str):
+    """One attention module (a layer of :mod:`cnnkit.layers.attention`) on a stage's output."""
+    from cnnkit.layers import attention  # lazy, as in cnnkit.blocks.residual
+
+    return getattr(attention, _ATTENTION_LAYERS[kind])(name=name)(x)
+
+
+def _placed(attention: str | None, placement: str) -> dict[str, str | None]:
+    """``attention`` / ``stage_attention`` options for :func:`residual_network` from a placement."""
+    _check_choice("attention_placement", placement, ATTENTION_PLACEMENTS)
+    block = placement == "block"
+    return {"attention": attention if block else None, "stage_attention": None if block else attention}
 
 
 def _stem_bias(use_bias: bool | None, version: int, norm: str | None) -> bool:
@@ -118,12 +142,15 @@ def stem_imagenet(*, version: int, norm: str | None = "batch", activation: str |
 def resnet_cifar(*, input_shape=(32, 32, 3), num_classes: int = 10, depth: int = 20, version: int = 1,
                  plain: bool = False, shortcut: str = "identity", width: int = 16, block: str = "basic",
                  activation: str | None = "relu", norm: str | None = "batch", attention: str | None = None,
-                 dropout: float = 0.0, classifier_activation: str | None = "softmax") -> keras.Model:
+                 dropout: float = 0.0, classifier_activation: str | None = "softmax",
+                 attention_placement: str = "block") -> keras.Model:
     """CIFAR ResNet of He et al. 2016 §4.2: depth 6n+2 (basic) or 9n+2 (bottleneck), 3 stages.
 
     Stage filters ``width``, 2·width, 4·width (the bottleneck's inner width; its output is 4x).
     Options are those of :func:`cnnkit.blocks.residual.basic_block`. Inputs from 8x8 (28x28
     Fashion-MNIST works). Name: ``resnet{depth}`` (``plain{depth}``, ``…v2``).
+    ``attention_placement``: ``"block"`` (default: ``attention`` on every residual branch, as
+    the SE and CBAM papers) or ``"stage"`` (once after each stage but the last, as the BAM paper).
     """
     _check_choice("block", block, tuple(_BLOCKS))
     examples = "20, 32, 44, 56, 110" if block == "basic" else "29, 56, 110, 164"
@@ -136,7 +163,7 @@ def resnet_cifar(*, input_shape=(32, 32, 3), num_classes: int = 10, depth: int =
     return residual_network(stages, stem=stem_cifar(width, version=version, norm=norm, activation=activation),
                             block_fn=block_fn, version=version, input_shape=input_shape, num_classes=num_classes,
                             classifier_activation=classifier_activation, norm=norm, activation=activation,
-                            shortcut=shortcut, plain=plain, attention=attention, dropout=dropout,
+                            shortcut=shortcut, plain=plain, dropout=dropout, **_placed(attention, attention_placement),
                             name=f"{kind}{depth}" + ("v2" if version == 2 else ""))
 
 
@@ -144,13 +171,14 @@ def resnet_imagenet(*, input_shape=(224, 224, 3), num_classes: int = 1000, depth
                     plain: bool = False, shortcut: str = "projection", use_bias: bool | None = None,
                     cifar_stem: bool | None = None, activation: str | None = "relu", norm: str | None = "batch",
                     attention: str | None = None, dropout: float = 0.0,
-                    classifier_activation: str | None = "softmax") -> keras.Model:
+                    classifier_activation: str | None = "softmax", attention_placement: str = "block") -> keras.Model:
     """ImageNet ResNet of He et al. 2016 (Table 1): depth 18, 34, 50, 101 or 152 (the generic
     builder behind the registered ``resnet18`` … ``resnet152v2``).
 
     ``use_bias=None`` (default) follows keras.applications: a bias on every convolution of the v1
     bottleneck nets (50/101/152), elsewhere only on convolutions no BN follows. BN epsilon is
     1.001e-5. ``cifar_stem``: see :mod:`cnnkit.models._input_size` (None: CIFAR stem below 64x64).
+    ``attention_placement``: as in :func:`resnet_cifar` (``"stage"``: BAM's three modules).
     """
     _check_choice("depth", depth, tuple(IMAGENET_STAGES))
     block, repeats = IMAGENET_STAGES[depth]
@@ -164,8 +192,8 @@ def resnet_imagenet(*, input_shape=(224, 224, 3), num_classes: int = 1000, depth
     with bn_defaults(epsilon=KERAS_BN_EPSILON):
         return residual_network(stages, stem=stem, block_fn=_BLOCKS[block], version=version, input_shape=input_shape,
                                 num_classes=num_classes, classifier_activation=classifier_activation, norm=norm,
-                                activation=activation, shortcut=shortcut, plain=plain, attention=attention,
-                                dropout=dropout, use_bias=use_bias, name=name)
+                                activation=activation, shortcut=shortcut, plain=plain, dropout=dropout,
+                                use_bias=use_bias, name=name, **_placed(attention, attention_placement))
 
 
 # --- CIFAR variants (He et al. 2016 §4.2, Table 6: test error on CIFAR-10) ---------------------

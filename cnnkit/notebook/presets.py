@@ -38,6 +38,73 @@ PRESETS: dict[str, dict[str, dict]] = {
         # cuda-convnet layers-18pct: CIFAR-10 without augmentation, ~13 % → ~11 % test error.
         "paper": {"dataset": "cifar10", "epochs": 100},
     },
+    # Every preset runs the article's full 10,000 steps (NumPy and Keras take seconds), so nothing changes.
+    "00_backprop_by_hand": {"smoke": {}, "quick": {}, "paper": {}},
+    "04_pooling": {
+        # Krizhevsky et al. 2012 §3.4 measured on ImageNet; CIFAR-10 is Zeiler & Fergus' stochastic-pooling set.
+        "paper": {"dataset": "cifar10", "epochs": 100},
+    },
+    "07_regularization": {
+        # One run per code path: the baseline, a model option (dropout), the L1 penalty, an augmentation.
+        "smoke": {"variants": ["none", "dropout", "l1", "aug_alexnet"]},
+        # AlexNet §5 on CIFAR-10: SGD momentum 0.9, lr 0.01 ÷10 on plateau, wd 5e-4, ~90 epochs; a wider LeNet.
+        "paper": {"dataset": "cifar10", "epochs": 90, "lr": 0.01, "schedule": "plateau", "l2": 5e-4, "l1": 5e-5,
+                  "target_error": 0.25, "width": 4.0},
+    },
+    "08_optimizers_schedules": {
+        # Two optimizers (momentum is the schedules' baseline), a computed and a history-read schedule.
+        "smoke": {"optimizers": ["sgd", "momentum"], "schedules": ["step", "plateau"], "range_steps": 10},
+        # CIFAR-10 at AlexNet's batch 128 and weight decay; plateau with the default patience of 3 epochs.
+        "paper": {"dataset": "cifar10", "epochs": 60, "weight_decay": 5e-4, "plateau_patience": 3,
+                  "range_steps": 300},
+    },
+    "11_randwire": {
+        # The smallest graphs BA(5) and WS(4) allow (6 nodes), one stage; two ResNet candidates.
+        "smoke": {"nodes": 6, "channels": 8, "stages": 1, "graph_nodes": 12, "graph_samples": 3,
+                  "resnet_depths": [8], "resnet_widths": [4, 8]},
+        # Xie et al. 2019 small regime (N=32, C=78, 3 random stages) on CIFAR-10, 100 epochs, cosine schedule.
+        "paper": {"dataset": "cifar10", "nodes": 32, "channels": 78, "stages": 3, "epochs": 100,
+                  "augment": "resnet_cifar", "resnet_depths": [20, 32, 44, 56, 110],
+                  "resnet_widths": [16, 24, 32, 48, 64]},
+    },
+    "12_attention": {
+        "smoke": {"depth": 8, "width": 8},
+        # ResNet-20 with the He et al. CIFAR-10 recipe (≈ 182 epochs of 45k, augmented).
+        "paper": {"dataset": "cifar10", "epochs": 182, "augment": "resnet_cifar"},
+    },
+    "13_metric_learning": {
+        "smoke": {"embedding_dim": 8, "batch_size": 32},
+        # Full Fashion-MNIST, the small conv net as embedding network, 30 epochs of fresh pairs/triplets.
+        "paper": {"backbone": None, "embedding_dim": 64, "epochs": 30},
+    },
+    "09_model_zoo": {
+        # Two tiny nets trained; counted: those, a Table 6 ResNet, a keras.applications net, a native-only one.
+        "smoke": {"models": ["lenet5", "alexnet_cifar"],
+                  "listed": ["lenet5", "alexnet_cifar", "resnet20", "mobilenet", "alexnet"]},
+        # Every model that fits 32x32 (None), CIFAR-10, 30 augmented epochs of one recipe: a GPU job.
+        "paper": {"dataset": "cifar10", "models": None, "epochs": 30, "augment": "resnet_cifar"},
+    },
+    "05_convolutions": {
+        # Every kind still counted and timed, on 8x8 maps, forward only, one timed step each.
+        "smoke": {"input_size": 8, "channels": 8, "filters": 8, "throughput_size": 8, "throughput_channels": 8,
+                  "throughput_batch": 8, "throughput_steps": 1, "throughput_passes": ["forward"]},
+        # Nothing is trained: time the layers at a ResNet stage-2 size (56x56x64, batch 128) on the GPU.
+        "paper": {"throughput_size": 56, "throughput_channels": 64, "throughput_batch": 128, "throughput_steps": 50},
+    },
+    "06_activations": {
+        "smoke": {"activations": ["relu", "sigmoid"]},
+        # Krizhevsky et al. 2012, Fig. 1: CIFAR-10, 4-layer CNN, until 25 % training error.
+        "paper": {"dataset": "cifar10", "epochs": 40, "target_error": 0.25},
+    },
+    "10_design_levers": {
+        # Every lever still varied, on a 16x16, 4-filter, 8-layer baseline.
+        "smoke": {"resolutions": [8, 16], "depths": [8, 14], "widths": [4, 8], "skips": [False, True],
+                  "baseline": {"resolution": 16, "depth": 8, "width": 4, "skip": True}},
+        # CIFAR-10 with He et al.'s recipe (≈ 182 epochs of 45k, augmented) around ResNet-20 at 32x32.
+        "paper": {"dataset": "cifar10", "epochs": 182, "augment": "resnet_cifar", "recipe": "resnet_cifar",
+                  "resolutions": [16, 24, 32], "depths": [8, 20, 56], "widths": [8, 16, 32], "skips": [False, True],
+                  "baseline": {"resolution": 32, "depth": 20, "width": 16, "skip": True}},
+    },
 }
 
 

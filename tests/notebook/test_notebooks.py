@@ -12,10 +12,13 @@ import pytest
 from cnnkit.ablation import Results
 from cnnkit.notebook import (PRESET_NAMES, PRESETS, notebook_parameters, numbered_notebooks, read_summaries,
                              resolve_parameters)
-from cnnkit.studies import activations, depth, lrn
+from cnnkit.studies import activation_zoo, activations, attention, depth, levers, lrn, metric, pooling, regularization
 
 NOTEBOOKS = numbered_notebooks()
-STUDIES = {"01_depth_degradation": depth, "02_relu_vs_tanh": activations, "03_lrn": lrn}
+# Notebooks whose parameters are exactly the arguments of one study experiment (others run several pieces).
+STUDIES = {"01_depth_degradation": depth, "02_relu_vs_tanh": activations, "03_lrn": lrn, "04_pooling": pooling,
+           "06_activations": activation_zoo, "07_regularization": regularization, "10_design_levers": levers,
+           "12_attention": attention, "13_metric_learning": metric}
 
 
 @pytest.fixture(autouse=True)

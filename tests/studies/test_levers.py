@@ -1,0 +1,143 @@
+"""Notebook 10's logic: the four levers varied alone, their long frame, effect plot and rows (hand-made frames)."""
+
+import pandas as pd
+import pytest
+
+from cnnkit.config import RunConfig
+from cnnkit.models import build
+from cnnkit.stats import macs, shapes_only
+from cnnkit.studies import levers
+
+pytestmark = pytest.mark.backend
+
+BASE = {"resolution": 28, "depth": 14, "width": 16, "skip": True}
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Overrides conftest's per-test ``clear_session``: these tests build shapes-only models at most."""
+    yield
+
+
+@pytest.mark.parametrize("lever, value, name", [("depth", 8, "depth=8"), ("width", 32, "width=32"),
+                                                ("resolution", 14, "resolution=14"), ("skip", False, "skip=off"),
+                                                ("skip", True, "skip=on")])
+def test_variant_names_round_trip(lever, value, name):
+    assert levers.variant_name(lever, value) == name
+    assert levers.parse_variant(name) == (lever, value)
+
+
+@pytest.mark.parametrize("bad", ["baseline", "depth=", "height=3", "skip=maybe"])
+def test_parse_variant_rejects_other_names(bad):
+    with pytest.raises(ValueError):
+        levers.parse_variant(bad)
+
+
+def test_each_variant_differs_from_the_baseline_in_one_lever_only():
+    variants = levers.lever_variants(BASE, {"resolution": [14, 28], "depth": [8, 14, 20], "width": [8],
+                                            "skip": [False, True]})
+    base = variants["baseline"]
+    assert base == {"resolution": 28, "model_options.depth": 14, "model_options.width": 16,
+                    "model_options.plain": False}
+    assert sorted(variants) == sorted(["baseline", "resolution=14", "depth=8", "depth=20", "width=8", "skip=off"])
+    for name, overrides in variants.items():
+        changed = {k for k in overrides if overrides[k] != base[k]}
+        assert len(changed) == (0 if name == "baseline" else 1), name
+    assert variants["skip=off"]["model_options.plain"] is True
+    assert variants["depth=20"]["model_options.depth"] == 20 and variants["depth=20"]["resolution"] == 28
+
+
+@pytest.mark.parametrize("values, match", [({"depth": [10]}, "6n\\+2"), ({"resolution": [4]}, "minimum"),
+                                           ({"width": [0]}, ">= 1"), ({"skip": ["no"]}, "True"),
+                                           ({"height": [3]}, "unknown lever"), ({"depth": [8.0]}, "ints")])
+def test_lever_variants_reject_bad_values(values, match):
+    with pytest.raises(ValueError, match=match):
+        levers.lever_variants(BASE, values)
+
+
+@pytest.mark.parametrize("baseline, match", [({"depth": 14}, "exactly the levers"),
+                                             ({**BASE, "skip": 1}, "skip"), ({**BASE, "width": 0}, "positive")])
+def test_baseline_is_checked(baseline, match):
+    with pytest.raises(ValueError, match=match):
+        levers.check_baseline(baseline)
+
+
+def test_experiment_grid_and_configs():
+    exp = levers.experiment(resolutions=[14, 28], depths=[8, 14], widths=[8, 16], skips=[False, True],
+                            baseline=BASE, seeds=[0, 1], subset=100, epochs=1)
+    assert sorted(exp.variants) == ["baseline", "depth=8", "resolution=14", "skip=off", "width=8"]
+    specs = exp.runs()  # every config passes RunConfig
+    assert len(specs) == 10 and {s.config["model"] for s in specs} == {"resnet_cifar"}
+    cfg = RunConfig.from_dict(exp.config("resolution=14", 1))
+    assert (cfg.resolution, cfg.model_options["depth"], cfg.model_options["plain"], cfg.seed) == (14, 14, False, 1)
+
+
+def test_variant_macs_match_a_direct_count():
+    exp = levers.experiment(resolutions=[14], depths=[8], widths=[8, 16], skips=[True],
+                            baseline={"resolution": 28, "depth": 8, "width": 8, "skip": True})
+    counted = levers.variant_macs(exp)
+    with shapes_only():
+        direct = macs(build("resnet_cifar", input_shape=(14, 14, 1), depth=8, width=8, plain=False))
+    assert counted["resolution=14"] == direct
+    assert counted["resolution=14"] < counted["baseline"] < counted["width=16"]
+
+
+# --- frames, table, plot, rows (hand-made runs) ------------------------------------------------------
+
+def runs_frame(errors: dict[str, list[float]], params: dict[str, int] | None = None) -> pd.DataFrame:
+    return pd.DataFrame([{"variant": v, "run_id": f"{v}__s{s}", "seed": s, "status": "done", "test_error": e,
+                          "train_error": e / 2, "params": (params or {}).get(v, 1000)}
+                         for v, errs in errors.items() for s, e in enumerate(errs)])
+
+
+ERRORS = {"baseline": [0.10, 0.11, 0.12], "resolution=14": [0.20, 0.21, 0.22], "depth=8": [0.105, 0.125, 0.115],
+          "width=8": [0.05, 0.06, 0.07], "skip=off": [0.15, 0.16, 0.17]}
+PARAMS = {"baseline": 1000, "resolution=14": 1000, "depth=8": 600, "width=8": 250, "skip=off": 1000}
+
+
+def test_lever_frame_repeats_the_baseline_in_every_lever():
+    frame = levers.lever_frame(runs_frame(ERRORS, PARAMS), BASE, macs={"baseline": 400, "resolution=14": 100})
+    assert list(frame.columns) == levers.LEVER_FRAME_COLUMNS
+    assert len(frame) == 3 * (5 + 3)  # 5 variants + the baseline once more in 3 other levers
+    assert frame["lever"].unique().tolist() == list(levers.LEVERS)
+    res = frame[frame["lever"] == "resolution"]
+    assert res["value"].tolist() == [14, 14, 14, 28, 28, 28] and res["macs"].tolist() == [100] * 3 + [400] * 3
+    skip = frame[frame["lever"] == "skip"]
+    assert skip["value"].tolist() == [False] * 3 + [True] * 3
+    assert skip["variant"].tolist() == ["skip=off"] * 3 + ["baseline"] * 3
+
+
+def test_lever_table_and_plot():
+    frame = levers.lever_frame(runs_frame(ERRORS, PARAMS), BASE)
+    table = levers.lever_table(frame)
+    row = table[(table["lever"] == "width") & (table["value"] == 8)].iloc[0]
+    assert (row["n"], row["mean"], row["params"]) == (3, pytest.approx(0.06), 250)
+    assert table.loc[table["lever"] == "skip", "value"].tolist() == [False, True]
+    assert all(type(v) is bool for v in table.loc[table["lever"] == "skip", "value"])
+    fig = levers.plot_levers(frame)
+    assert [ax.get_title() for ax in fig.axes] == list(levers.LEVERS)
+    assert [t.get_text() for t in fig.axes[3].get_xticklabels()] == ["off", "on"]
+    ring = fig.axes[0].collections[-1].get_offsets()  # the baseline (resolution 28, the 2nd tick) is ringed
+    assert ring.tolist() == [[1.0, pytest.approx(0.11)]]
+    with pytest.raises(ValueError, match="no finished runs"):
+        levers.plot_levers(frame.assign(status="failed"))
+
+
+def test_summary_rows_direction_per_lever():
+    rows = levers.summary_rows(runs_frame(ERRORS, PARAMS), BASE, macs={"baseline": 400, "resolution=14": 100})
+    by = {r.quantity: r for r in rows}
+    res = by["test error, resolution 14 → 28"]  # 0.21 → 0.11: higher resolution helps (agrees)
+    assert res.verdict == "agrees" and res.measured.startswith("-10.00 pp")
+    assert res.note == "parameters x1.00, MACs x4.00"
+    assert "resolution" in res.reference and res.reference.startswith("< 0")
+    assert by["test error, depth 8 → 14"].verdict == "inconclusive"  # 0.115 → 0.11, seeds overlap
+    width = by["test error, width 8 → 16"]  # 0.06 → 0.11: wider is worse here (disagrees)
+    assert width.verdict == "disagrees" and width.note == "parameters x4.00"
+    assert by["test error, skip connections off → on"].verdict == "agrees"
+    assert rows[-1].quantity.startswith("test error, baseline resolution=28") and rows[-1].measured.startswith("11.00")
+
+
+def test_summary_rows_skip_levers_with_one_value():
+    runs = runs_frame({"baseline": [0.1, 0.2], "depth=8": [0.3, 0.4]})
+    rows = levers.summary_rows(runs, BASE)
+    assert [r.quantity for r in rows][:1] == ["test error, depth 8 → 14"] and len(rows) == 2
