@@ -10,6 +10,8 @@ and ``BackupAndRestore`` last.
 from __future__ import annotations
 
 import collections
+import glob
+import json
 import math
 import os
 import time
@@ -18,6 +20,7 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 
+from cnnkit._atomic import atomic_write_text, fsync_dir, fsync_file, tmp_path
 from cnnkit.train.schedules import lr_at, plateau_callback
 
 ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy")
@@ -235,6 +238,70 @@ class ProgressLogger(keras.callbacks.Callback):
         self._last_print = time.perf_counter()
 
 
+class DurableCSVLogger(keras.callbacks.CSVLogger):
+    """Keras' CSVLogger that fsyncs every row, so that a power cut cannot lose a row whose epoch
+    the (later, fsync'ed) backup already covers: a resumed run's history would miss that epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        if getattr(self, "csv_file", None) is not None:
+            os.fsync(self.csv_file.fileno())
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore whose backups survive a kill or power cut at any instant.
+
+    Keras overwrites ``latest.weights.h5`` in place and then ``training_metadata.json``: a kill
+    inside either write leaves a truncated file (the resume fails), and a kill between them
+    leaves the weights of epoch k+1 with the metadata of epoch k, so the resumed run trains one
+    epoch twice without any sign. Here each backup writes its weights to a new file (temporary
+    name, fsync, rename), then atomically replaces the metadata, which names that file, then
+    deletes older weight files; at the end of training the metadata goes first. Whatever
+    instant a kill hits, the metadata on disk names complete weights of the same epoch.
+    """
+
+    def _metadata(self) -> dict | None:
+        if not os.path.exists(self._training_metadata_path):
+            return None
+        with open(self._training_metadata_path) as fh:
+            return json.load(fh)
+
+    def _load_model(self) -> None:
+        meta = self._metadata()
+        if meta and meta.get("weights"):
+            self._weights_path = os.path.join(self.backup_dir, meta["weights"])
+            if not os.path.exists(self._weights_path):
+                raise FileNotFoundError(f"backup {self._training_metadata_path} names weights {self._weights_path} "
+                                        f"that do not exist; delete {self.backup_dir} to start the run afresh")
+        super()._load_model()
+
+    def _save_model(self) -> None:
+        os.makedirs(self.backup_dir, exist_ok=True)
+        name = f"epoch{self._current_epoch}-batch{self._last_batch_seen}.weights.h5"
+        final, tmp = os.path.join(self.backup_dir, name), tmp_path(os.path.join(self.backup_dir, name),
+                                                                   ".tmp.weights.h5")
+        try:
+            self.model.save_weights(str(tmp), overwrite=True)
+            fsync_file(tmp)
+            os.replace(tmp, final)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        fsync_dir(self.backup_dir)
+        meta = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name}
+        atomic_write_text(self._training_metadata_path, json.dumps(meta))
+        self._weights_path = final
+        for old in glob.glob(os.path.join(glob.escape(self.backup_dir), "*.weights.h5")):
+            if os.path.basename(old) != name:
+                os.unlink(old)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.delete_checkpoint and os.path.exists(self._training_metadata_path):
+            os.unlink(self._training_metadata_path)  # no metadata = no backup, even if the rest survives a kill
+        super().on_train_end(logs)
+
+
 def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
                   target_error: float | None = None, plateau: dict[str, Any] | None = None,
                   backup_freq: str | int = "epoch", verbose: int = 1,
@@ -243,9 +310,9 @@ def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
 
     Args:
         batch_size: global batch size (for images/s).
-        workdir: if given, ``workdir/history.csv`` (``CSVLogger(append=True)``: a resumed run
-            appends) and ``workdir/backup`` (``BackupAndRestore``: a re-run after a kill resumes
-            from the last backup; Keras *deletes that folder* when training ends normally,
+        workdir: if given, ``workdir/history.csv`` (:class:`DurableCSVLogger`, appending: a resumed
+            run appends) and ``workdir/backup`` (:class:`AtomicBackupAndRestore`: a re-run after a
+            kill resumes from the last backup; it *deletes that folder* when training ends normally,
             including after a NaN stop).
         target_error: if given, add :class:`IterationsToTarget`.
         plateau: if given, options of :func:`cnnkit.train.schedules.plateau_callback`.
@@ -264,13 +331,13 @@ def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
         cbs.append(plateau_callback(**plateau))
     cbs.extend(extra)
     if workdir is not None:
-        cbs.append(keras.callbacks.CSVLogger(os.path.join(workdir, "history.csv"), append=True))
+        cbs.append(DurableCSVLogger(os.path.join(workdir, "history.csv"), append=True))
     if verbose:
         cbs.append(ProgressLogger(every_seconds=30.0 if verbose >= 2 else None))
     if workdir is not None:
-        cbs.append(keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup"), save_freq=backup_freq))
+        cbs.append(AtomicBackupAndRestore(os.path.join(workdir, "backup"), save_freq=backup_freq))
     return cbs
 
 
-__all__ = ["EpochLogs", "IterationsToTarget", "ProgressLogger", "TerminateOnNaN", "ThroughputRecorder",
-           "current_lr", "run_callbacks"]
+__all__ = ["AtomicBackupAndRestore", "DurableCSVLogger", "EpochLogs", "IterationsToTarget", "ProgressLogger",
+           "TerminateOnNaN", "ThroughputRecorder", "current_lr", "run_callbacks"]

@@ -104,6 +104,6 @@ def test_run_callbacks_order(tmp_path):
                         extra=[user])
     names = [type(c).__name__ for c in cbs]
     assert names == ["EpochLogs", "ThroughputRecorder", "TerminateOnNaN", "IterationsToTarget",
-                     "ReduceLROnPlateau", "Callback", "CSVLogger", "ProgressLogger", "BackupAndRestore"]
+                     "ReduceLROnPlateau", "Callback", "DurableCSVLogger", "ProgressLogger", "AtomicBackupAndRestore"]
     assert [type(c).__name__ for c in run_callbacks(batch_size=8, verbose=0)] == [
         "EpochLogs", "ThroughputRecorder", "TerminateOnNaN"]
