@@ -60,6 +60,7 @@ def _run_all(paths, args, overrides) -> int:
 
     for path in paths:  # check every notebook's parameters before executing any
         resolve_parameters(path, args.preset, overrides)
+    _check_writable(Path(args.out))
     failed = 0
     for path in paths:
         print(f"cnnkit run: {Path(path).name} (preset {args.preset}) ...", flush=True)
@@ -72,6 +73,19 @@ def _run_all(paths, args, overrides) -> int:
             print(f"cnnkit run: error: {exc}", file=sys.stderr, flush=True)
     print(f"cnnkit run: index {build_index(args.out)}")
     return 1 if failed else 0
+
+
+def _check_writable(folder) -> None:
+    """Create ``folder`` and write a probe file into it, or raise CLIError saying why not."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CLIError(f"cannot write reports to --out {folder}: {exc.strerror or exc}; "
+                       "choose a writable folder") from None
 
 
 def cmd_run(args) -> int:
@@ -106,7 +120,37 @@ def cmd_demo(args) -> int:
     return _run_all(numbered_notebooks(), args, {})
 
 
-COMMANDS = [add_data, add_run, add_report, add_demo]
+def _bench_module():
+    """benchmarks/train_throughput.py of the repository checkout, or None (an installed wheel has no benchmarks/)."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "train_throughput.py"
+    if not script.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("cnnkit_train_throughput", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="training images/s of the CIFAR ResNets vs PyTorch "
+                                     "(benchmarks/train_throughput.py)")
+    module = _bench_module()
+    if module is not None:
+        module.add_arguments(p)
+    p.set_defaults(func=cmd_bench, bench=module)
+
+
+def cmd_bench(args) -> int:
+    if args.bench is None:
+        raise CLIError("benchmarks/train_throughput.py ships with the cnnkit repository, not the wheel; "
+                       "run cnnkit bench from a checkout (pip install -e .)")
+    return args.bench.run(args.bench.finalize(args))
+
+
+COMMANDS = [add_data, add_run, add_report, add_demo, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, ValueError, FileNotFoundError) as exc:
+    except (CLIError, ValueError, OSError) as exc:  # user errors: bad input, missing or unwritable files
         print(f"cnnkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

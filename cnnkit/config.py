@@ -20,12 +20,14 @@ import types
 import typing
 from typing import Any, Mapping
 
+from cnnkit.train import device_data as _device
+from cnnkit.train import distribute as _dist
 from cnnkit.train import optimizers as _opt
 from cnnkit.train import recipes as _rec
 from cnnkit.train import schedules as _sch
 
 MIXED_PRECISION = ("mixed_bfloat16", "mixed_float16")
-DISTRIBUTE = ("data_parallel",)
+DISTRIBUTE = _dist.KINDS
 # Optimizers that share a learning-rate scale: a recipe's lr carries over within a family.
 _LR_FAMILY = {"sgd": "sgd", "momentum": "sgd", "nesterov": "sgd", "adam": "adam", "adamw": "adam"}
 
@@ -44,12 +46,15 @@ class RunConfig:
     val_fraction: float = 0.1             # share of the training set held out for validation (ResNet: 5k/50k)
     augment: str = "none"                 # a cnnkit.data augmentation ("resnet_cifar": pad 4, crop, flip)
     data_options: dict = dataclasses.field(default_factory=dict)  # data-set options, e.g. {"path": ...} for "folder"
+    data_path: str = "auto"               # "device": data set on the accelerator, augmented in the train step;
+                                          # "tfdata": host pipeline; "auto": device up to 1 GiB (train.device_data)
     # --- optimisation: None = take it from the recipe --------------------------------------
     recipe: str = "resnet_cifar"          # a name from cnnkit.train.recipes.RECIPES
     optimizer: str | None = None          # sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw
     lr: float | None = None               # base learning rate
     momentum: float | None = None         # for sgd/momentum/nesterov/rmsprop
     weight_decay: float | None = None     # coupled L2 wd (gradient wd*w, PyTorch convention); decoupled for adamw
+    weight_decay_kind: str = "l2"         # "l2": (wd/2)·Σw² (gradient wd·w) or "l1": wd·Σ|w| (gradient wd·sign(w))
     schedule: str | None = None           # constant, step, exponential, cosine, cyclic, plateau
     schedule_options: dict = dataclasses.field(default_factory=dict)  # e.g. {"milestones": [0.5, 0.75]}
     warmup_steps: int = 0                 # linear warm-up iterations before the schedule (Goyal et al. 2017)
@@ -66,6 +71,8 @@ class RunConfig:
     jit_compile: bool | str = "auto"      # XLA compile the train step: True, False or "auto"
     steps_per_execution: int = 1          # iterations per compiled call (fewer host round trips)
     distribute: str | None = None         # None or "data_parallel" (MirroredStrategy on TF, DataParallel on JAX)
+    distribute_options: dict = dataclasses.field(default_factory=dict)  # e.g. {"devices": 2}; JAX multi-host:
+                                          # coordinator_address/num_processes/process_id (docs/distributed.md)
     target_train_error: float | None = None  # record the first iteration with running train error <= this
     eval_test: bool = True                # evaluate the test split at the end
 
@@ -238,6 +245,7 @@ def _validate(c: RunConfig) -> None:
                           f"{c.model!r}; valid options: {sorted(valid_opts)}")
     _one_of("dataset", c.dataset, data.available())
     _one_of("augment", c.augment, data.AUGMENTATIONS)
+    _one_of("data_path", c.data_path, _device.DATA_PATHS)
     try:
         data.sources.check_options(c.dataset, dict(c.data_options))
     except ValueError as exc:
@@ -249,8 +257,10 @@ def _validate(c: RunConfig) -> None:
         _one_of("schedule", c.schedule, _sch.SCHEDULES)
     if c.mixed_precision is not None:
         _one_of("mixed_precision", c.mixed_precision, MIXED_PRECISION)
-    if c.distribute is not None:
-        _one_of("distribute", c.distribute, DISTRIBUTE)
+    try:  # also rejects unknown kinds, with a pointer for multi-worker names
+        _dist.check_options(c.distribute, dict(c.distribute_options))
+    except ValueError as exc:
+        raise ValueError(f"RunConfig.{exc}") from None
     if isinstance(c.jit_compile, str):
         _one_of("jit_compile", c.jit_compile, ("auto",))
     positive = {"batch_size": c.batch_size, "epochs": c.epochs, "steps_per_epoch": c.steps_per_epoch,
@@ -264,6 +274,10 @@ def _validate(c: RunConfig) -> None:
     _require(c.momentum is None or 0 <= c.momentum < 1, f"RunConfig.momentum must be in [0, 1), got {c.momentum!r}")
     _require(c.weight_decay is None or c.weight_decay >= 0,
              f"RunConfig.weight_decay must be >= 0, got {c.weight_decay!r}")
+    _one_of("weight_decay_kind", c.weight_decay_kind, _opt.DECAY_KINDS)
+    _require(c.weight_decay_kind == "l2" or c.optimizer != "adamw",
+             f"RunConfig.weight_decay_kind={c.weight_decay_kind!r} is a penalty in the loss; adamw decays "
+             "decoupled (L2-like) in the optimizer. Use weight_decay_kind='l2' with adamw, or another optimizer")
     _require(c.warmup_steps >= 0, f"RunConfig.warmup_steps must be >= 0, got {c.warmup_steps!r}")
     _require(c.seed >= 0, f"RunConfig.seed must be >= 0, got {c.seed!r}")
     _require(c.target_train_error is None or 0 < c.target_train_error < 1,

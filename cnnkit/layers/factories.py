@@ -33,8 +33,9 @@ def get_activation(name: str | None, *, layer_name: str | None = None) -> keras.
     if name == "leaky_relu":
         return keras.layers.LeakyReLU(negative_slope=0.01, name=layer_name)
     if name == "prelu":
-        return keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25),
-                                  shared_axes=[1, 2], name=layer_name)
+        from cnnkit.layers.activations import ChannelPReLU
+
+        return ChannelPReLU(alpha_initializer=keras.initializers.Constant(0.25), name=layer_name)
     if name == "elu":
         return keras.layers.ELU(name=layer_name)
     if name == "rrelu":
@@ -54,11 +55,12 @@ def get_norm(kind: str | None, *, layer_name: str | None = None, axis: int = -1)
     """
     if kind is None or kind == "none":
         return None
-    if kind == "batch":
+    if kind == "batch":  # keras' layer; on TensorFlow it trains with the fused kernel (cnnkit.layers.normalization)
+        from cnnkit.layers.normalization import BatchNormalization
         from cnnkit.models._registry import bn_setting
 
-        return keras.layers.BatchNormalization(axis=axis, momentum=bn_setting("momentum"),
-                                               epsilon=bn_setting("epsilon"), name=layer_name)
+        return BatchNormalization(axis=axis, momentum=bn_setting("momentum"), epsilon=bn_setting("epsilon"),
+                                  name=layer_name)
     if kind == "lrn":
         from cnnkit.layers.lrn import LocalResponseNormalization
 

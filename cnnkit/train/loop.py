@@ -11,6 +11,7 @@ import contextlib
 import csv
 import dataclasses
 import importlib.metadata
+import io
 import json
 import math
 import os
@@ -25,7 +26,9 @@ import keras
 import numpy as np
 
 from cnnkit import config as _config
+from cnnkit._atomic import atomic_write_text
 from cnnkit.train import callbacks as _cb
+from cnnkit.train import distribute as _dist
 from cnnkit.train import optimizers as _opt
 from cnnkit.train import schedules as _sch
 
@@ -112,28 +115,30 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     work = _prepare_workdir(workdir, cfg)
     result = RunResult("failed", config=cfg.to_dict(), versions=versions(), device=device_name())
     try:
-        with _precision(cfg.mixed_precision):
-            _train(cfg, result, work, callbacks, verbose, data)
+        with _precision(cfg.mixed_precision), \
+                _dist.data_parallel(cfg.distribute, cfg.distribute_options, batch_size=cfg.batch_size) as replicas:
+            _train(cfg, result, work, callbacks, verbose, data, replicas)
     except Exception as exc:  # noqa: BLE001 - a failed run is a result, not a crash
         result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
         result.traceback = traceback.format_exc()
     result.wall_time = time.perf_counter() - start
     if work is not None:
-        (work / "result.json").write_text(json.dumps(result.to_dict(), indent=1, default=_json_default))
+        atomic_write_text(work / "result.json", json.dumps(result.to_dict(), indent=1, default=_json_default))
     return result
 
 
-def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: int, data) -> None:
+def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: int, data,
+           replicas: _dist.Replicas) -> None:
     keras.utils.set_random_seed(cfg.seed)
     if cfg.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
     splits = _load_data(cfg) if data is None else _user_data(data)
+    splits = _dist.split_evenly(splits, cfg.batch_size, replicas)  # no replica may get an empty batch
     steps = cfg.steps_per_epoch or _num_batches(splits["train"], cfg.batch_size)
-    with _distribution(cfg.distribute) as scope:
-        with scope():
-            model = _build_and_compile(cfg, splits["info"], total_steps=steps * cfg.epochs)
+    with replicas.scope():  # MirroredStrategy on TF (cnnkit.train.distribute)
+        model = _build_and_compile(cfg, splits["info"], total_steps=steps * cfg.epochs, device=splits.get("device"))
     schedule_opts = dict(cfg.schedule_options) if cfg.schedule == "plateau" else None
     cbs = _cb.run_callbacks(batch_size=cfg.batch_size, workdir=work, target_error=cfg.target_train_error,
                             plateau=schedule_opts, verbose=verbose, extra=user_callbacks)
@@ -152,9 +157,11 @@ def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: i
         result.message = f"loss became NaN/inf{where}; training stopped (lr={cfg.lr})"
 
 
-def _build_and_compile(cfg, info, *, total_steps: int) -> keras.Model:
+def _build_and_compile(cfg, info, *, total_steps: int, device=None) -> keras.Model:
     from cnnkit import models
+    from cnnkit.train.device_data import require_channels_last
 
+    require_channels_last()
     model = models.build(cfg.model, input_shape=tuple(info.image_shape), num_classes=int(info.num_classes),
                          bn_momentum=cfg.bn_momentum, **cfg.model_options)
     lr = _sch.get_schedule(cfg.schedule, cfg.lr, total_steps, warmup_steps=cfg.warmup_steps,
@@ -165,7 +172,9 @@ def _build_and_compile(cfg, info, *, total_steps: int) -> keras.Model:
     if adamw:
         _opt.exclude_from_decoupled_decay(optimizer, model)
     else:
-        _opt.apply_weight_decay(model, cfg.weight_decay)
+        _opt.apply_weight_decay(model, cfg.weight_decay, kind=cfg.weight_decay_kind)
+    if device is not None:  # the data set on the accelerator, augmented inside the train step
+        model = device.wrap(model)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=cfg.jit_compile, steps_per_execution=cfg.steps_per_execution)
     return model
@@ -192,19 +201,24 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
 
 # --- data ------------------------------------------------------------------------------------
 def _load_data(cfg) -> dict[str, Any]:
-    """train/val/test from cnnkit.data: ``tf.data`` when TensorFlow is installed, else NumPy batches."""
+    """train/val/test: on the device (``cfg.data_path``, see device_data), else tf.data or NumPy batches."""
     from cnnkit import data
+    from cnnkit.train import device_data
 
     common = dict(batch_size=cfg.batch_size, subset=cfg.subset, resolution=cfg.resolution,
                   val_fraction=cfg.val_fraction, seed=cfg.seed, **cfg.data_options)
     # Full batches only: a partial last batch would compile the XLA step a second time and skew images/s;
     # reshuffling every epoch still visits every example.
-    train = data.load(cfg.dataset, "train", augment=cfg.augment, shuffle=True, drop_remainder=True, **common)
-    splits = {"train": train, "info": train.info}
+    splits = device_data.load_splits(cfg)
+    if splits is None:
+        train = data.load(cfg.dataset, "train", augment=cfg.augment, shuffle=True, drop_remainder=True, **common)
+        splits = {"train": train, "info": train.info}
+        for split in ("val", "test"):
+            splits[split] = data.load(cfg.dataset, split, augment="none", shuffle=False, **common)
+    train = splits["train"]
     if cfg.steps_per_epoch:  # epochs of steps_per_epoch iterations must not run dry
-        splits["train"] = train.repeat() if hasattr(train, "repeat") else _Repeated(train)
-    for split in ("val", "test"):
-        splits[split] = data.load(cfg.dataset, split, augment="none", shuffle=False, **common)
+        train = train.repeat() if hasattr(train, "repeat") else _Repeated(train)
+    splits["train"] = device_data.prefetch_to_gpu(train)  # tf.data on a TF GPU; otherwise unchanged
     return splits
 
 
@@ -243,6 +257,11 @@ def _user_data(data: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError("pass data['info'] (num_classes, image_shape) when 'train' is not an (x, y) pair")
         x, y = splits["train"]
         info = _ArrayInfo(num_classes=int(np.max(y)) + 1, image_shape=tuple(x.shape[1:]))
+    for name, split in splits.items():  # the model is built for info.image_shape: every split must match it
+        if isinstance(split, tuple) and tuple(np.shape(split[0])[1:]) != tuple(info.image_shape):
+            raise ValueError(f"data[{name!r}] holds images of shape {tuple(np.shape(split[0])[1:])}, but the model "
+                             f"is built for {tuple(info.image_shape)} (data['info'] or the train images); "
+                             "give every split the same (height, width, channels)")
     splits["info"] = info
     return splits
 
@@ -287,27 +306,6 @@ def _precision(policy: str | None):
         keras.mixed_precision.set_global_policy(previous)
 
 
-@contextlib.contextmanager
-def _distribution(kind: str | None):
-    """Yield a scope factory: TF ``MirroredStrategy.scope`` or JAX ``DataParallel`` distribution."""
-    if kind is None:
-        yield contextlib.nullcontext
-    elif keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        yield tf.distribute.MirroredStrategy().scope
-    elif keras.backend.backend() == "jax":
-        previous = keras.distribution.distribution()
-        keras.distribution.set_distribution(keras.distribution.DataParallel())
-        try:
-            yield contextlib.nullcontext
-        finally:
-            keras.distribution.set_distribution(previous)
-    else:
-        raise ValueError(f"distribute={kind!r} needs the tensorflow or jax backend, "
-                         f"not {keras.backend.backend()!r}")
-
-
 # --- workdir and history -----------------------------------------------------------------------
 def _prepare_workdir(workdir, cfg) -> Path | None:
     """Create the workdir; keep history rows the backup covers, or start afresh without a backup."""
@@ -327,26 +325,29 @@ def _prepare_workdir(workdir, cfg) -> Path | None:
         for stale in (csv_path, work / "result.json"):
             stale.unlink(missing_ok=True)
         shutil.rmtree(work / "backup", ignore_errors=True)
-    cfg_path.write_text(json.dumps(cfg.to_dict(), indent=1))
+    atomic_write_text(cfg_path, json.dumps(cfg.to_dict(), indent=1))  # all writes here survive a kill
     return work
 
 
 def _truncate_csv(path: Path, *, keep_before: int) -> None:
-    """Drop CSV rows of epochs (0-based) >= ``keep_before``: they will be trained again."""
+    """Drop CSV rows of epochs (0-based) >= ``keep_before`` (they will be trained again) and torn rows."""
     if not path.exists():
         return
     with path.open(newline="") as f:
         rows = list(csv.reader(f))
     if not rows:
         return
-    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) < keep_before]
-    with path.open("w", newline="") as f:
-        csv.writer(f).writerows(kept)
+    whole = [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit()]
+    kept = [rows[0]] + [r for r in whole if int(r[0]) < keep_before]
+    out = io.StringIO()
+    csv.writer(out).writerows(kept)
+    atomic_write_text(path, out.getvalue())
 
 
 def _read_csv(path: Path) -> list[dict]:
     with path.open(newline="") as f:
         rows = [dict(r) for r in csv.DictReader(f)]
+    rows = [r for r in rows if None not in r.values() and str(r.get("epoch")).isdigit()]  # no torn rows
     by_epoch = {int(r["epoch"]): r for r in rows}  # a row written twice (kill between CSV and backup): keep the last
     return [_row(epoch + 1, {k: _number(v) for k, v in r.items() if k != "epoch"})
             for epoch, r in sorted(by_epoch.items())]
