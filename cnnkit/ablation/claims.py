@@ -40,7 +40,7 @@ import threading
 import time
 from pathlib import Path
 
-from cnnkit._atomic import HOST, fsync_dir, pid_alive, process_start, tmp_path
+from cnnkit._atomic import HOST, fsync_dir, pid_alive, process_start, tmp_path, write_synced
 
 __all__ = ["DEFAULT_TIMEOUT", "Claim", "Holder", "acquire", "holders"]
 
@@ -137,10 +137,7 @@ def _create_exclusive(path: Path, content: bytes) -> bool:
     """Create ``path`` with ``content`` unless it exists; True if this call created it."""
     tmp = tmp_path(path)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
+        write_synced(tmp, content)
         try:
             os.link(tmp, path)
             return True

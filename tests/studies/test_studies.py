@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from study_frames import runs_frame
 
 from cnnkit.studies import activations, conclusion, depth, diff_row, interval_verdict, lrn, pp
 
@@ -15,19 +16,6 @@ T975_DF4 = 2.7764451051977987  # Student's t, 0.975 quantile, 4 degrees of freed
 def _seed():
     """Overrides conftest's per-test ``clear_session``: these tests build no model (it cost ~1.5 s each)."""
     yield
-
-
-def runs_frame(metrics: dict[str, dict[str, list]], status: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """A frame shaped like Results.runs(): one row per (variant, seed); ``metrics[variant][metric]`` per seed."""
-    rows = []
-    for variant, by_metric in metrics.items():
-        n = len(next(iter(by_metric.values())))
-        for seed in range(n):
-            row = {"experiment": "x", "run_id": f"{variant}__s{seed}", "variant": variant, "seed": seed,
-                   "status": (status or {}).get(variant, ["done"] * n)[seed], "error": None, "wall_time": 1.0}
-            row.update({m: values[seed] for m, values in by_metric.items()})
-            rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def history_frame(steps: dict[str, int], errors: dict[str, list] | None = None, epochs: int = 3) -> pd.DataFrame:
