@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,20 @@ def base_config(*, model: str, dataset: str, subset: int | None, epochs: int, ba
     """The RunConfig fields every study sets from its notebook parameters."""
     return {"model": model, "dataset": dataset, "subset": subset, "epochs": epochs, "batch_size": batch_size,
             "augment": augment, "bn_momentum": bn_momentum, "recipe": recipe, "resolution": resolution, **extra}
+
+
+def checked_variants(names: Sequence[str], rule: str, *, choices: Sequence[str] | None = None,
+                     required: Sequence[str] = (), at_least: int = 1) -> list[str]:
+    """``names`` as a list if they are distinct, at least ``at_least``, include ``required`` and lie in ``choices``.
+
+    Raises:
+        ValueError: ``f"{rule}; got {names!r}"`` — ``rule`` states what is allowed.
+    """
+    names = list(names)
+    if (len(names) < at_least or len(set(names)) != len(names) or any(r not in names for r in required)
+            or (choices is not None and any(n not in choices for n in names))):
+        raise ValueError(f"{rule}; got {names!r}")
+    return names
 
 
 def pp(x: float) -> str:

@@ -21,7 +21,7 @@ from cnnkit.layers.factories import ACTIVATIONS as KNOWN
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET
 from cnnkit.studies import activations as two
-from cnnkit.studies._common import FINISHED, base_config, diff_row, mean_text
+from cnnkit.studies._common import FINISHED, base_config, checked_variants, diff_row, mean_text
 
 ZOO = ("relu", "leaky_relu", "elu", "prelu", "rrelu", "sigmoid", "tanh")
 SATURATING = ("sigmoid", "tanh")
@@ -47,11 +47,9 @@ def experiment(*, activations: Sequence[str] = ZOO, seeds: Sequence[int] = (0, 1
             see :class:`cnnkit.config.RunConfig`.
         name: the experiment's name (its folder in the results store).
     """
-    activations = list(activations)
-    bad = [a for a in activations if a not in KNOWN]
-    if bad or len(activations) < 2 or len(set(activations)) != len(activations):
-        raise ValueError(f"activations must be two or more distinct names from {list(KNOWN)}, baseline first, "
-                         f"e.g. {list(ZOO)}; got {activations!r}")
+    activations = checked_variants(activations, f"activations must be two or more distinct names from "
+                                                f"{list(KNOWN)}, baseline first, e.g. {list(ZOO)}",
+                                   choices=KNOWN, at_least=2)
     if not 0 < target_error < 1:
         raise ValueError(f"target_error is a training error in (0, 1), e.g. 0.25; got {target_error!r}")
     base = base_config(model=model, dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,

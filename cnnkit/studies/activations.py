@@ -16,7 +16,7 @@ import pandas as pd
 from cnnkit.ablation import Experiment
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET
-from cnnkit.studies._common import FINISHED, base_config, mean_text
+from cnnkit.studies._common import FINISHED, base_config, checked_variants, mean_text
 
 METRIC = "iterations_to_target"
 
@@ -36,10 +36,8 @@ def experiment(*, activations: Sequence[str] = ("relu", "tanh"), seeds: Sequence
             see :class:`cnnkit.config.RunConfig`.
         name: the experiment's name (its folder in the results store).
     """
-    activations = list(activations)
-    if len(activations) < 2 or len(set(activations)) != len(activations):
-        raise ValueError(f"activations must be two or more distinct names, fast first, e.g. ['relu', 'tanh']; "
-                         f"got {activations!r}")
+    activations = checked_variants(activations, "activations must be two or more distinct names, fast first, "
+                                                "e.g. ['relu', 'tanh']", at_least=2)
     if not 0 < target_error < 1:
         raise ValueError(f"target_error is a training error in (0, 1), e.g. 0.25; got {target_error!r}")
     base = base_config(model=model, dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,

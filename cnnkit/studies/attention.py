@@ -22,7 +22,7 @@ import pandas as pd
 from cnnkit.ablation import Experiment
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ATTENTION
-from cnnkit.studies._common import base_config, diff_row, mean_text
+from cnnkit.studies._common import base_config, checked_variants, diff_row, mean_text
 
 ATTENTIONS = ("se", "cbam", "bam")
 # The papers' placements: SE and CBAM on every residual branch, BAM after each downsampling stage.
@@ -31,12 +31,8 @@ _LAYERS = {"SqueezeExcite": "se", "CBAM": "cbam", "BAM": "bam"}
 
 
 def _check_attentions(attentions: Sequence[str]) -> list[str]:
-    attentions = list(attentions)
-    bad = [a for a in attentions if a not in ATTENTIONS]
-    if bad or not attentions or len(set(attentions)) != len(attentions):
-        raise ValueError(f"attentions must name each of {list(ATTENTIONS)} at most once (at least one); "
-                         f"got {attentions!r}")
-    return attentions
+    return checked_variants(attentions, f"attentions must name each of {list(ATTENTIONS)} at most once "
+                                        "(at least one)", choices=ATTENTIONS)
 
 
 def module_params(kind: str, channels: int, ratio: int = 16, *, kernel_size: int = 7, dilation_convs: int = 2) -> int:

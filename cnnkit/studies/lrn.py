@@ -13,7 +13,7 @@ import pandas as pd
 from cnnkit.ablation import Experiment
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET
-from cnnkit.studies._common import base_config, diff_row, mean_text
+from cnnkit.studies._common import base_config, checked_variants, diff_row, mean_text
 
 NORMS = {"lrn": "lrn", "none": None, "batch": "batch"}
 
@@ -31,11 +31,8 @@ def experiment(*, norms: Sequence[str] = ("lrn", "none", "batch"), seeds: Sequen
             see :class:`cnnkit.config.RunConfig`.
         name: the experiment's name (its folder in the results store).
     """
-    norms = list(norms)
-    bad = [n for n in norms if n not in NORMS]
-    if bad or "lrn" not in norms or "none" not in norms or len(set(norms)) != len(norms):
-        raise ValueError(f"norms must include 'lrn' and 'none' once each and may add 'batch' "
-                         f"(choices {list(NORMS)}); got {norms!r}")
+    norms = checked_variants(norms, f"norms must include 'lrn' and 'none' once each and may add 'batch' "
+                                    f"(choices {list(NORMS)})", choices=NORMS, required=("lrn", "none"))
     base = base_config(model=model, dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
                        augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution)
     variants = {n: {"model_options": {"norm": NORMS[n]}} for n in norms}

@@ -21,7 +21,7 @@ import pandas as pd
 from cnnkit.ablation import Experiment
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET, POOLING
-from cnnkit.studies._common import base_config, diff_row, finished, mean_text
+from cnnkit.studies._common import base_config, checked_variants, diff_row, finished, mean_text
 
 POOLINGS = ("overlap", "max", "avg", "stochastic")
 _LABELS = {"overlap": "overlapping max 3x3/2", "max": "max 2x2/2", "avg": "average 2x2/2",
@@ -43,11 +43,9 @@ def experiment(*, poolings: Sequence[str] = POOLINGS, seeds: Sequence[int] = (0,
             see :class:`cnnkit.config.RunConfig`.
         name: the experiment's name (its folder in the results store).
     """
-    poolings = list(poolings)
-    bad = [p for p in poolings if p not in POOLINGS]
-    if bad or "overlap" not in poolings or "max" not in poolings or len(set(poolings)) != len(poolings):
-        raise ValueError(f"poolings must include 'overlap' and 'max' once each and may add 'avg' and "
-                         f"'stochastic' (choices {list(POOLINGS)}); got {poolings!r}")
+    poolings = checked_variants(poolings, f"poolings must include 'overlap' and 'max' once each and may add 'avg' "
+                                          f"and 'stochastic' (choices {list(POOLINGS)})",
+                                choices=POOLINGS, required=("overlap", "max"))
     base = base_config(model=model, dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
                        augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution)
     base["model_options"] = {"norm": norm}

@@ -22,19 +22,15 @@ from cnnkit.ablation import Experiment
 from cnnkit.models.randwire import GENERATORS, graph_stats, random_graph, to_dag
 from cnnkit.notebook.report import Row
 from cnnkit.reference import RANDWIRE, RANDWIRE_BEST_GENERATOR
-from cnnkit.studies._common import base_config, diff_row, mean_text
+from cnnkit.studies._common import base_config, checked_variants, diff_row, mean_text
 
 STAT_COLUMNS = ("edges", "degree_mean", "degree_std", "degree_min", "degree_max", "clustering",
                 "avg_shortest_path", "components", "n_inputs", "n_outputs", "longest_path")
 
 
 def _check_generators(generators: Sequence[str]) -> list[str]:
-    generators = list(generators)
-    bad = [g for g in generators if g not in GENERATORS]
-    if bad or not generators or len(set(generators)) != len(generators):
-        raise ValueError(f"generators must name each of {list(GENERATORS)} at most once (at least one); "
-                         f"got {generators!r}")
-    return generators
+    return checked_variants(generators, f"generators must name each of {list(GENERATORS)} at most once "
+                                        "(at least one)", choices=GENERATORS)
 
 
 def graph_label(graph: nx.Graph) -> str:
