@@ -20,6 +20,9 @@ from cnnkit.notebook.runner import _atomic_write_text
 SUMMARY_SUFFIX = ".summary.json"
 
 
+VERDICTS = ("agrees", "disagrees", "inconclusive", "not comparable")
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of a measured-vs-reference table.
@@ -28,8 +31,13 @@ class Row:
         quantity: what is compared ("test error, plain-56 − plain-20").
         measured: the measured value as text, with its spread ("+2.1 ± 0.8 % (n=2)").
         reference: the paper's value as text ("≈ +4 % (Fig. 6, read off)").
-        verdict: "agrees", "disagrees" or "inconclusive" (the notebook decides, from the data).
-        note: optional remark (which split, which model selection).
+        verdict: one of :data:`VERDICTS`, decided from the data by the study: "agrees" /
+            "disagrees" (the declared test decides, for or against the paper), "inconclusive"
+            (it cannot decide at this number of seeds) or "not comparable" (an absolute number
+            measured on another data set or budget than the paper's).
+        note: optional remark (which split, which model selection, how many seeds would decide).
+        headline: the row states one of the notebook's main claims (the index's scoreboard lists it).
+        test: the test declared for the row before running, e.g. "one-sided Welch t, α = 0.05".
     """
 
     quantity: str
@@ -37,10 +45,12 @@ class Row:
     reference: str
     verdict: str = "inconclusive"
     note: str = ""
+    headline: bool = False
+    test: str = ""
 
     def __post_init__(self):
-        if self.verdict not in ("agrees", "disagrees", "inconclusive"):
-            raise ValueError(f"verdict must be 'agrees', 'disagrees' or 'inconclusive', got {self.verdict!r}")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {list(VERDICTS)}, got {self.verdict!r}")
 
 
 def environment() -> dict[str, str]:
