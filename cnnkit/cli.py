@@ -56,9 +56,11 @@ def _run_all(paths, args, overrides) -> int:
     from pathlib import Path
 
     from cnnkit.notebook.report import build_index
-    from cnnkit.notebook.runner import NotebookError, resolve_parameters, run_notebook
+    from cnnkit.notebook.runner import NotebookError, check_data, resolve_parameters, run_notebook
 
-    for path in paths:  # check every notebook's parameters before executing any
+    for path in paths:  # every notebook's data set is there (file checks only: seconds, no TensorFlow) ...
+        check_data(path, args.preset, overrides)
+    for path in paths:  # ... and its parameters are valid, before executing any
         resolve_parameters(path, args.preset, overrides)
     _check_writable(Path(args.out))
     failed = 0

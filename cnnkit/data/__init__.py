@@ -13,12 +13,30 @@ Data sets: ``fashion_mnist`` (embedded in the repository's ``data/``, the defaul
 ``data/``, the Keras cache, then downloaded with ``keras.datasets`` unless ``CNNKIT_OFFLINE=1``.
 """
 
-from cnnkit.data.augment import AUGMENTATIONS, augment_batch
-from cnnkit.data.datasets import SPLITS, DatasetInfo, load_arrays
-from cnnkit.data.formats import DataFormatError, read_cifar_batch, read_idx, read_image_folder
-from cnnkit.data.pipeline import FORMATS, NumpyBatches, load, prepare_batch
-from cnnkit.data.sources import available, describe, search_dirs
-from cnnkit.data.synthetic import make_synthetic
+from __future__ import annotations
+
+import importlib
+
+# Public name -> the submodule defining it. Imported on first use, so that the file search
+# (cnnkit.data.sources: ``cnnkit data``, the CLI's data check) runs without Keras or TensorFlow.
+_EXPORTS = {"AUGMENTATIONS": "augment", "augment_batch": "augment", "SPLITS": "datasets", "DatasetInfo": "datasets",
+            "load_arrays": "datasets", "DataFormatError": "formats", "read_cifar_batch": "formats",
+            "read_idx": "formats", "read_image_folder": "formats", "FORMATS": "pipeline", "NumpyBatches": "pipeline",
+            "load": "pipeline", "prepare_batch": "pipeline", "available": "sources", "describe": "sources",
+            "search_dirs": "sources", "make_synthetic": "synthetic"}
+_SUBMODULES = ("augment", "datasets", "formats", "pipeline", "sources", "synthetic")
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"cnnkit.data.{_EXPORTS[name]}"), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"cnnkit.data.{name}")
+    raise AttributeError(f"module 'cnnkit.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS, *_SUBMODULES})
 
 
 def image_folder(path, *, image_size=None, color_mode: str = "rgb"):
@@ -27,6 +45,8 @@ def image_folder(path, *, image_size=None, color_mode: str = "rgb"):
     Thin alias of :func:`cnnkit.data.formats.read_image_folder`; ``load("folder", path=...)``
     gives the same images with splits and normalisation.
     """
+    from cnnkit.data.formats import read_image_folder
+
     return read_image_folder(path, image_size=image_size, color_mode=color_mode)
 
 

@@ -27,7 +27,7 @@ import cnnkit
 from cnnkit.data import formats
 from cnnkit.data.synthetic import make_synthetic
 
-__all__ = ["RawData", "available", "describe", "search_dirs", "locate", "raw_data", "offline"]
+__all__ = ["RawData", "available", "check_available", "describe", "search_dirs", "locate", "raw_data", "offline"]
 
 logger = logging.getLogger("cnnkit.data")
 
@@ -161,6 +161,31 @@ def describe() -> list[dict[str, str]]:
             rows.append(dict(name=name, status="missing", location=f"not found and CNNKIT_OFFLINE=1; put "
                              f"{_LAYOUTS[name][0].folders[0]}/ under $CNNKIT_DATA_DIR or allow the download"))
     return rows
+
+
+def check_available(name: str) -> str:
+    """Where data set ``name`` will come from, found without reading it (a few file checks).
+
+    Returns:
+        The folder and search place (``"<dir> (Keras cache)"``), ``"download"`` when
+        ``keras.datasets`` may fetch it, ``"generated"`` for ``synthetic`` or ``"path"`` for ``folder``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the names).
+        FileNotFoundError: not on disk and ``CNNKIT_OFFLINE=1``; the message is :func:`raw_data`'s
+            own, listing every place searched and how to get the files.
+    """
+    if name not in available():
+        raise ValueError(f"unknown data set {name!r}; available: {available()}")
+    if name in _GENERATED:
+        return "generated" if name == "synthetic" else "path"
+    hit = locate(name)
+    if hit is not None:
+        files, label = hit
+        return f"{next(iter(files.values())).parent} ({label})"
+    if offline():
+        raise FileNotFoundError(_not_found_message(name))
+    return "download"
 
 
 def check_options(name: str, options: dict[str, Any]) -> dict[str, Any]:

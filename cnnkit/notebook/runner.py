@@ -4,7 +4,9 @@
 then explicit overrides), rejects unknown names and wrong types *before* anything runs
 (papermill itself only warns), executes the notebook and writes ``<out>/<stem>.ipynb`` and
 ``<out>/<stem>.html``. A failing cell raises :class:`NotebookError` naming the cell, its
-error and the partial notebook.
+error and the partial notebook; the partial notebook is exported to HTML too and the failure
+recorded in ``<out>/<stem>.failed.json`` (removed when the notebook next succeeds), so that
+``index.html`` lists it. :func:`check_data` finds a missing data set before a kernel starts.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ from typing import Any
 
 from cnnkit.notebook.presets import preset_parameters
 
+FAILED_SUFFIX = ".failed.json"  # <out>/<stem>.failed.json: why the last run of a notebook stopped
+
 
 class NotebookError(RuntimeError):
-    """A cell failed; ``partial`` is the path of the partially executed notebook."""
+    """A cell failed; ``partial`` is the path of the partially executed notebook, ``cause`` the
+    failing cell's error (``"<Type>: <message>"``)."""
 
-    def __init__(self, message: str, partial: Path):
+    def __init__(self, message: str, partial: Path, cause: str = ""):
         super().__init__(message)
         self.partial = partial
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,36 @@ def _check_run_config_fields(notebook: str, params: dict[str, Any]) -> None:
                 raise ValueError(f"parameter {name!r} of {notebook}: {exc}") from None
 
 
+def check_data(path: str | Path, preset: str = "quick", overrides: dict[str, Any] | None = None) -> str | None:
+    """Check that the data set a notebook will load is there, without loading it or starting a kernel.
+
+    The data set is the notebook's ``dataset`` parameter after ``preset`` and ``overrides``
+    (else its default in the ``parameters`` cell); notebooks without that parameter need no files.
+    Names that are not data sets are left to :func:`resolve_parameters`.
+
+    Returns:
+        Where the data set will come from (:func:`cnnkit.data.sources.check_available`), or None.
+
+    Raises:
+        FileNotFoundError: it is not on disk and ``CNNKIT_OFFLINE=1``; the data layer's message,
+            naming the data set and every place searched, after the notebook's name.
+    """
+    from cnnkit.data.sources import available, check_available
+
+    declared = notebook_parameters(path)
+    if "dataset" not in declared:
+        return None
+    params = {**preset_parameters(Path(path).stem, preset, set(declared)), **(overrides or {})}
+    name = params.get("dataset", declared["dataset"].default)
+    if not isinstance(name, str) or name not in available():
+        return None
+    try:
+        return check_available(name)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{Path(path).name} (dataset={name!r}): {exc}\nOr choose another data set, "
+                                "e.g. -p dataset fashion_mnist (embedded in the repository).") from None
+
+
 # --- execution and export ----------------------------------------------------------------------
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -202,8 +238,15 @@ def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[st
     The notebook runs with its working directory set to ``out_dir`` and receives
     ``out_dir`` (absolute) if it declares a parameter of that name, so its result store and
     summary land beside the report.
+
+    Raises:
+        ValueError: bad parameters (before a kernel starts).
+        FileNotFoundError: the notebook or its data set is missing (:func:`check_data`, before a kernel starts).
+        NotebookError: a cell failed, timed out or killed the kernel; the partial notebook is exported
+            to ``<stem>.html`` and the failure recorded in ``<stem>.failed.json``.
     """
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     path = Path(path)
@@ -211,6 +254,7 @@ def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[st
     out_dir.mkdir(parents=True, exist_ok=True)
     declared = notebook_parameters(path)
     params = resolve_parameters(path, preset, parameters)
+    check_data(path, preset, parameters)
     if "out_dir" in declared and "out_dir" not in (parameters or {}):
         params["out_dir"] = str(out_dir)
     executed = out_dir / f"{path.stem}.ipynb"
@@ -219,6 +263,31 @@ def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[st
         papermill.execute_notebook(str(path), str(executed), parameters=params, progress_bar=progress,
                                    kernel_name=kernel_name, cwd=str(out_dir), execution_timeout=cell_timeout)
     except PapermillExecutionError as exc:
-        raise NotebookError(f"{path.name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}\n"
-                            f"partial notebook: {executed}", executed) from None
-    return export_html(executed, code=code)
+        _failed(path, executed, f"cell {exc.exec_count}", f"{exc.ename}: {exc.evalue}", code)
+    except (CellTimeoutError, DeadKernelError) as exc:
+        _failed(path, executed, "a cell", f"{type(exc).__name__}: {exc}", code)
+    failure = out_dir / f"{path.stem}{FAILED_SUFFIX}"
+    html = export_html(executed, code=code)
+    failure.unlink(missing_ok=True)
+    return html
+
+
+def _failed(path: Path, executed: Path, where: str, cause: str, code: str) -> None:
+    """Export the partial notebook, record the failure beside it and raise :class:`NotebookError`."""
+    import datetime
+    import json
+
+    html = None
+    if executed.is_file():
+        try:
+            html = export_html(executed, code=code)
+        except Exception:  # noqa: BLE001 - the cell's error is what to report; its partial HTML is a bonus
+            html = None
+    record = {"notebook": path.name, "stem": path.stem, "where": where, "cause": cause,
+              "first_line": next((line for line in cause.splitlines() if line.strip()), cause),
+              "partial_notebook": executed.name if executed.is_file() else None,
+              "partial_html": html.name if html else None,
+              "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    _atomic_write_text(executed.with_name(f"{path.stem}{FAILED_SUFFIX}"), json.dumps(record, indent=2))
+    partial = f"partial report: {html}" if html else f"partial notebook: {executed}"
+    raise NotebookError(f"{path.name}: {where} failed: {cause}\n{partial}", executed, cause) from None
