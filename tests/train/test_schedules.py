@@ -67,8 +67,14 @@ def test_schedules_serialize_round_trip(schedule):
 
 
 def test_every_schedule_name_builds():
+    """Every name gives a schedule whose rate stays in (0, base_lr], peaks at base_lr and never rises
+    except by design (the cyclic one)."""
     for name in SCHEDULES:
-        lr_at(get_schedule(name, 0.1, 100), 10)
+        rates = [lr_at(get_schedule(name, 0.1, 100), t) for t in range(100)]
+        assert all(0 < r <= 0.1 * (1 + 1e-6) for r in rates), (name, rates)
+        assert max(rates) == pytest.approx(0.1), (name, rates)
+        if name != "cyclic":
+            assert rates[0] == pytest.approx(0.1) and rates == sorted(rates, reverse=True), (name, rates)
 
 
 @pytest.mark.parametrize("call, match", [
