@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from cnnkit.ablation import compare
+from cnnkit.ablation.verdicts import Claim, Decision, decide
 from cnnkit.notebook.report import Row
 
 
@@ -40,10 +40,10 @@ def pp(x: float) -> str:
 
 
 def interval_verdict(low: float, high: float, expect: str) -> str:
-    """'agrees' when the 95 % interval lies entirely on the side the paper reports.
+    """'agrees' when the interval lies entirely on the side the paper reports.
 
     Args:
-        low, high: the 95 % interval of a difference (NaN with a single seed).
+        low, high: an interval of a difference (NaN with a single seed).
         expect: ``"positive"`` or ``"negative"`` (the sign the paper reports).
 
     Returns:
@@ -73,21 +73,68 @@ def finished(runs: pd.DataFrame, variant: str, metric: str) -> pd.Series:
     return pd.to_numeric(sel[metric], errors="coerce").dropna()
 
 
-def diff_row(runs: pd.DataFrame, a: str, b: str, metric: str, *, quantity: str, reference: str,
-             expect: str, note: str = "") -> Row:
-    """A table row for ``mean_b − mean_a`` of ``metric`` with its Welch 95 % interval and verdict.
+def by_seed(runs: pd.DataFrame, variant: str, metric: str) -> pd.Series:
+    """``metric`` of ``variant``'s finished runs indexed by seed (the unit that pairs runs across variants)."""
+    if metric not in runs.columns or "seed" not in runs.columns:
+        return pd.Series(dtype=float)
+    sel = runs[(runs["variant"] == variant) & runs["status"].isin(FINISHED)]
+    values = pd.Series(pd.to_numeric(sel[metric], errors="coerce").to_numpy(), index=sel["seed"].to_numpy())
+    return values.dropna().groupby(level=0).mean().sort_index()
 
-    A variant without a finished run gives an ``inconclusive`` row that says so, instead of an error,
-    so a notebook whose runs partly failed still writes its table.
+
+def decision_text(d: Decision, *, scale: float = 100.0, suffix: str = " pp", digits: int = 2) -> str:
+    """``'+29.50 pp [90 % CI +20.10, +38.90], p = 0.004 (paired, n = 3)'``."""
+    def f(x: float) -> str:
+        return "n/a" if math.isnan(x) else f"{scale * x:+.{digits}f}"
+
+    ci = "" if math.isnan(d.low) else f" [{100 * d.confidence:.0f} % CI {f(d.low)}, {f(d.high)}]"
+    p = "" if math.isnan(d.p) else f", p = {d.p:.2g}"
+    return f"{f(d.diff)}{suffix}{ci}{p} (n = {d.n})"
+
+
+def needed_text(d: Decision) -> str:
+    """For an inconclusive decision: how many seeds would decide at the measured spread."""
+    if d.verdict != "inconclusive":
+        return ""
+    if d.seeds_needed is None or math.isinf(d.seeds_needed):
+        return "no number of seeds decides at this difference (it sits on the claim's boundary)"
+    return f"≈ {int(d.seeds_needed)} seeds per arm would decide at this spread"
+
+
+def judged_row(quantity: str, a, b, claim: Claim, *, reference: str, paired: bool = True, headline: bool = False,
+               note: str = "", scale: float = 100.0, suffix: str = " pp") -> Row:
+    """A Row whose verdict is ``claim``'s test (:func:`cnnkit.ablation.verdicts.decide`) on ``b − a``."""
+    d = decide(a, b, claim, paired=paired)
+    notes = "; ".join(x for x in (note, needed_text(d)) if x)
+    return Row(quantity, decision_text(d, scale=scale, suffix=suffix), reference, d.verdict, notes, headline,
+               claim.describe(paired, unit=scale, suffix=suffix))
+
+
+def diff_row(runs: pd.DataFrame, a: str, b: str, metric: str, *, quantity: str, reference: str,
+             expect: str, note: str = "", margin: float = 0.0, headline: bool = False, paired: bool = True) -> Row:
+    """A table row for ``b − a`` of ``metric``, judged by the claim ``expect`` (a :data:`CLAIM_KINDS` name).
+
+    Runs are paired by seed (the seeds both variants finished) unless ``paired=False`` (Welch). A
+    variant without a finished run gives an ``inconclusive`` row that says so, instead of an
+    error, so a notebook whose runs partly failed still writes its table.
     """
-    missing = [v for v in (a, b) if finished(runs, v, metric).empty]
+    claim = Claim(expect, margin)
+    xa, xb = by_seed(runs, a, metric), by_seed(runs, b, metric)
+    missing = [v for v, x in ((a, xa), (b, xb)) if x.empty]
     if missing:
-        return Row(quantity, f"no finished run of {', '.join(missing)}", reference, "inconclusive", note)
-    c = compare(runs, a, b, metric)
-    low, high = c["ci95"]
-    ci = "" if math.isnan(low) else f" [95 % CI {pp(low)}, {pp(high)}]"
-    measured = f"{pp(c['diff'])}{ci} (n={c['n_a']}+{c['n_b']})"
-    return Row(quantity, measured, reference, interval_verdict(low, high, expect), note)
+        return Row(quantity, f"no finished run of {', '.join(missing)}", reference, "inconclusive", note, headline,
+                   claim.describe(paired))
+    if paired:
+        common = xa.index.intersection(xb.index)
+        xa, xb = xa[common], xb[common]
+    return judged_row(quantity, xa.to_numpy(), xb.to_numpy(), claim, reference=reference, paired=paired,
+                      headline=headline, note=note)
+
+
+def absolute_row(quantity: str, measured: str, reference: str, note: str = "") -> Row:
+    """An absolute number beside the paper's, measured on another data set or budget: ``not comparable``."""
+    return Row(quantity, measured, reference, "not comparable",
+               note or "an absolute number; it compares only on the paper's data set and budget")
 
 
 def mean_text(runs: pd.DataFrame, variant: str, metric: str) -> str:
@@ -102,11 +149,18 @@ def mean_text(runs: pd.DataFrame, variant: str, metric: str) -> str:
 
 
 def conclusion(rows: list[Row]) -> str:
-    """One sentence counting the verdicts of a measured-vs-paper table."""
-    counts = {v: sum(r.verdict == v for r in rows) for v in ("agrees", "disagrees", "inconclusive")}
-    return (f"Of {len(rows)} rows, {counts['agrees']} agree with the paper, {counts['disagrees']} disagree and "
-            f"{counts['inconclusive']} are inconclusive (intervals that contain zero, or absolute numbers "
-            "on another data set or budget).")
+    """The notebook's findings, generated from its rows: each headline row in a sentence, then the counts."""
+    judged = [r for r in rows if r.verdict != "not comparable"]
+    counts = {v: sum(r.verdict == v for r in judged) for v in ("agrees", "disagrees", "inconclusive")}
+    words = {"agrees": "agrees with the paper", "disagrees": "disagrees with the paper",
+             "inconclusive": "is inconclusive at this number of seeds"}
+    sentences = [f"{r.quantity}: measured {r.measured}; paper {r.reference} — this {words[r.verdict]}."
+                 for r in rows if r.headline and r.verdict in words]
+    tally = (f"Of {len(judged)} judged rows, {counts['agrees']} agree with the paper, {counts['disagrees']} disagree "
+             f"and {counts['inconclusive']} are inconclusive")
+    other = len(rows) - len(judged)
+    tally += f"; {other} absolute numbers are not comparable (another data set or budget)." if other else "."
+    return " ".join([*sentences, tally])
 
 
 def data_shape(dataset: str = "fashion_mnist", resolution: int | None = None, **options: Any) -> tuple[tuple, int]:
