@@ -43,6 +43,8 @@ class RunConfig:
     dataset: str = "fashion_mnist"        # a name from cnnkit.data.available()
     resolution: int | None = None         # resize images to this side length; None = native size
     subset: int | None = None             # use at most this many examples per split; None = all
+    eval_subset: int | None = None        # examples of the val and test splits; None = as subset (curves that
+                                          # evaluate every few iterations need a small val split, training a large one)
     val_fraction: float = 0.1             # share of the training set held out for validation (ResNet: 5k/50k)
     augment: str = "none"                 # a cnnkit.data augmentation ("resnet_cifar": pad 4, crop, flip)
     data_options: dict = dataclasses.field(default_factory=dict)  # data-set options, e.g. {"path": ...} for "folder"
@@ -264,7 +266,7 @@ def _validate(c: RunConfig) -> None:
     if isinstance(c.jit_compile, str):
         _one_of("jit_compile", c.jit_compile, ("auto",))
     positive = {"batch_size": c.batch_size, "epochs": c.epochs, "steps_per_epoch": c.steps_per_epoch,
-                "subset": c.subset, "resolution": c.resolution, "steps_per_execution": c.steps_per_execution}
+                "subset": c.subset, "eval_subset": c.eval_subset, "resolution": c.resolution, "steps_per_execution": c.steps_per_execution}
     for key, v in positive.items():
         _require(v is None or v >= 1, f"RunConfig.{key} must be >= 1, got {v!r}")
     _require(0 < c.val_fraction < 1, f"RunConfig.val_fraction must be in (0, 1), got {c.val_fraction!r}")

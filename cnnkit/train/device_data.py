@@ -211,12 +211,18 @@ def _stored_bytes(splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> int:
     return factor * sum(x.nbytes for x, _ in splits.values())
 
 
+def split_subset(cfg, split: str) -> int | None:
+    """Examples of ``split`` a run uses: ``cfg.subset`` for training, ``cfg.eval_subset`` (if set) for val/test."""
+    eval_subset = getattr(cfg, "eval_subset", None)
+    return cfg.subset if split == "train" or eval_subset is None else eval_subset
+
+
 def load_splits(cfg) -> dict[str, Any] | None:
     """train/val/test as :class:`IndexBatches` over one :class:`DeviceData`, or None for the tf.data path.
 
     Args:
         cfg: a resolved :class:`cnnkit.config.RunConfig`; its ``data_path``, ``dataset``,
-            ``subset``, ``resolution``, ``val_fraction``, ``seed``, ``augment``, ``batch_size``
+            ``subset``, ``eval_subset``, ``resolution``, ``val_fraction``, ``seed``, ``augment``, ``batch_size``
             and ``data_options`` are used.
 
     Returns:
@@ -227,9 +233,9 @@ def load_splits(cfg) -> dict[str, Any] | None:
         return None
     from cnnkit import data
 
-    common = dict(subset=cfg.subset, resolution=cfg.resolution, val_fraction=cfg.val_fraction, seed=cfg.seed,
-                  **cfg.data_options)
-    arrays = {split: data.load_arrays(cfg.dataset, split, **common) for split in ("train", "val", "test")}
+    common = dict(resolution=cfg.resolution, val_fraction=cfg.val_fraction, seed=cfg.seed, **cfg.data_options)
+    arrays = {split: data.load_arrays(cfg.dataset, split, subset=split_subset(cfg, split), **common)
+              for split in ("train", "val", "test")}
     splits = {split: (x, y) for split, (x, y, _) in arrays.items()}
     if choose_data_path(cfg.data_path, _stored_bytes(splits), distribute=cfg.distribute) != "device":
         return None

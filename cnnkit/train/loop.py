@@ -205,16 +205,18 @@ def _load_data(cfg) -> dict[str, Any]:
     from cnnkit import data
     from cnnkit.train import device_data
 
-    common = dict(batch_size=cfg.batch_size, subset=cfg.subset, resolution=cfg.resolution,
-                  val_fraction=cfg.val_fraction, seed=cfg.seed, **cfg.data_options)
+    common = dict(batch_size=cfg.batch_size, resolution=cfg.resolution, val_fraction=cfg.val_fraction,
+                  seed=cfg.seed, **cfg.data_options)
     # Full batches only: a partial last batch would compile the XLA step a second time and skew images/s;
     # reshuffling every epoch still visits every example.
     splits = device_data.load_splits(cfg)
     if splits is None:
-        train = data.load(cfg.dataset, "train", augment=cfg.augment, shuffle=True, drop_remainder=True, **common)
+        train = data.load(cfg.dataset, "train", augment=cfg.augment, shuffle=True, drop_remainder=True,
+                          subset=cfg.subset, **common)
         splits = {"train": train, "info": train.info}
         for split in ("val", "test"):
-            splits[split] = data.load(cfg.dataset, split, augment="none", shuffle=False, **common)
+            splits[split] = data.load(cfg.dataset, split, augment="none", shuffle=False,
+                                      subset=device_data.split_subset(cfg, split), **common)
     train = splits["train"]
     if cfg.steps_per_epoch:  # epochs of steps_per_epoch iterations must not run dry
         train = train.repeat() if hasattr(train, "repeat") else _Repeated(train)
