@@ -157,23 +157,26 @@ def spatial_ops(specs: Sequence[ConvSpec], pooling: str | None) -> list[SpatialO
     return ops
 
 
-def _conv_act(x, spec: ConvSpec, *, activation: str, width: float, groups: int):
+def _conv_act(x, spec: ConvSpec, *, activation: str, width: float, groups: int,
+              kernel_initializer: str = "glorot_uniform"):
     """[zero padding →] the convolution of ``spec`` (with bias) → activation."""
     if isinstance(spec.padding, int) and spec.padding > 0:
         x = keras.layers.ZeroPadding2D(spec.padding, name=f"{spec.name}_pad")(x)
     padding = spec.padding if isinstance(spec.padding, str) else "valid"
     # Every width is a multiple of ``groups`` so that each grouped layer's input splits evenly.
     x = keras.layers.Conv2D(scaled(spec.filters, width, groups), spec.kernel, strides=spec.stride,
-                            padding=padding, groups=groups if spec.grouped else 1, name=spec.name)(x)
+                            padding=padding, groups=groups if spec.grouped else 1,
+                            kernel_initializer=kernel_initializer, name=spec.name)(x)
     return get_activation(activation, layer_name=f"{spec.name}_act")(x)
 
 
 def conv_stack(x, specs: Sequence[ConvSpec], *, activation: str, norm: str | None, pooling: str | None,
-               width: float = 1.0, groups: int = 1):
+               width: float = 1.0, groups: int = 1, kernel_initializer: str = "glorot_uniform"):
     """Apply a list of :class:`ConvSpec` (conv with bias → activation → norm/pool as listed)."""
     for spec in specs:
         if spec.conv:
-            x = _conv_act(x, spec, activation=activation, width=width, groups=groups)
+            x = _conv_act(x, spec, activation=activation, width=width, groups=groups,
+                          kernel_initializer=kernel_initializer)
         for op in spec.after:
             if op == "n":
                 layer = get_norm(norm, layer_name=f"{spec.name}_norm")
@@ -188,7 +191,7 @@ def conv_stack(x, specs: Sequence[ConvSpec], *, activation: str, norm: str | Non
 def convnet(model: str, specs: Sequence[ConvSpec], fc_units: Sequence[int], *, input_shape: tuple[int, ...],
             num_classes: int, activation: str, norm: str | None, pooling: str | None, dropout: float,
             classifier_activation: str | None, hint: str, width: float = 1.0, groups: int = 1,
-            resolution: int | None = None,
+            resolution: int | None = None, kernel_initializer: str = "glorot_uniform",
             ops_for: Callable[[int], Sequence[SpatialOp]] | None = None) -> keras.Model:
     """Build a plain ConvNet: conv stack → flatten → hidden dense layers (with dropout) → classifier.
 
@@ -199,6 +202,7 @@ def convnet(model: str, specs: Sequence[ConvSpec], fc_units: Sequence[int], *, i
         hint: how to fix a too-small input (appended to the error message).
         ops_for: side length → spatial ops, when the ops depend on the input size; default
             :func:`spatial_ops` of ``specs``.
+        kernel_initializer: of the convolutions (a Keras initializer name); default Keras' Glorot uniform.
         Others: as in the public builders.
     """
     check_dropout(model, dropout)
@@ -208,7 +212,8 @@ def convnet(model: str, specs: Sequence[ConvSpec], fc_units: Sequence[int], *, i
         check_choice(model, "pooling", pooling, POOLINGS)
     inputs, x, size = image_input(model, input_shape, resolution)
     check_input_size(model, size, ops_for or (lambda n: spatial_ops(specs, pooling)), hint)
-    x = conv_stack(x, specs, activation=activation, norm=norm, pooling=pooling, width=width, groups=groups)
+    x = conv_stack(x, specs, activation=activation, norm=norm, pooling=pooling, width=width, groups=groups,
+                   kernel_initializer=kernel_initializer)
     x = keras.layers.Flatten(name="flatten")(x)
     for i, units in enumerate(fc_units, start=len(specs) + 1):
         x = dense_act(x, scaled(units, width), activation=activation, dropout=dropout, name=f"fc{i}")

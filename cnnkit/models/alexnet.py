@@ -112,7 +112,7 @@ _CIFAR_SPECS = [ConvSpec("conv1", 32, 5, after="pn", pool_padding="same", pool=(
 @register_model
 def alexnet_cifar(*, input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10,
                   activation: str = "relu", norm: str | None = "lrn", pooling: str | None = None,
-                  dropout: float = 0.0, drop_layer: int | None = None,
+                  dropout: float = 0.0, drop_layer: int | None = None, kernel_initializer: str = "glorot_uniform",
                   classifier_activation: str | None = "softmax") -> keras.Model:
     """The four-layer CIFAR-10 net of the AlexNet paper (ReLU vs tanh, Fig. 1; LRN 13 % → 11 %).
 
@@ -139,11 +139,14 @@ def alexnet_cifar(*, input_shape: tuple[int, int, int] = (32, 32, 3), num_classe
         dropout: rate before the classifier (default 0).
         drop_layer: ``None`` (default) or 2: leave out the middle convolution (conv1's 32 maps then
             go through pool2 and norm2 straight into conv3; 25,632 fewer parameters).
+        kernel_initializer: of the convolutions: Keras' ``"glorot_uniform"`` (default; suits tanh) or e.g.
+            ``"he_normal"`` (He et al. 2015; suits ReLU). The paper drew every weight from N(0, 0.01).
         classifier_activation: ``"softmax"`` (default) or ``None`` for logits.
     """
     specs = _drop("alexnet_cifar", _CIFAR_SPECS, drop_layer)
     return convnet("alexnet_cifar", specs, (), input_shape=input_shape, num_classes=num_classes,
                    activation=activation, norm=norm, pooling=pooling, dropout=dropout,
+                   kernel_initializer=kernel_initializer,
                    classifier_activation=classifier_activation, hint="use larger images")
 
 
