@@ -6,7 +6,7 @@ Typical use::
     exp = Experiment("degradation", base, grid={"model": ["plain20", "plain56"]}, seeds=(0, 1, 2))
     results = run_experiment(exp, root="runs")        # skips finished runs, resumes the rest
     summarize(results.runs(), "train_error")           # mean, std, sem, 95 % t CI per variant
-    plot_curves(results.history(), "error", splits=("train", "test"))
+    plot_curves(results.history(), "error", splits=("train", "test"))   # against iterations, in %
 
 Kills, several runners on one store, failing runs and full disks are handled by the runner
 (:mod:`cnnkit.ablation.runner`, claims in :mod:`cnnkit.ablation.claims`); runs execute in this
@@ -22,11 +22,11 @@ import importlib
 from cnnkit.ablation.executors import LocalExecutor, ProcessExecutor, RayExecutor
 from cnnkit.ablation.experiment import Experiment, RunSpec, apply_overrides, slug
 from cnnkit.ablation.results import Results, split_metric
-from cnnkit.ablation.runner import is_out_of_memory, run_experiment
+from cnnkit.ablation.runner import RunsFailedError, is_out_of_memory, run_experiment
 from cnnkit.ablation.store import SCHEMA_VERSION, SchemaError, Store, StoreWriteError
 from cnnkit.ablation.summary import compare, format_mean_ci, summarize, t_quantile_975
 
-_PLOTS = ("plot_curves", "plot_final", "plot_train_vs_test", "save_figure")
+_PLOTS = ("plot_curves", "plot_differences", "plot_final", "plot_train_vs_test", "save_figure")
 
 
 def __getattr__(name: str):
@@ -36,5 +36,5 @@ def __getattr__(name: str):
 
 
 __all__ = ["SCHEMA_VERSION", "Experiment", "LocalExecutor", "ProcessExecutor", "RayExecutor", "Results", "RunSpec",
-           "SchemaError", "Store", "StoreWriteError", "apply_overrides", "compare", "format_mean_ci",
+           "RunsFailedError", "SchemaError", "Store", "StoreWriteError", "apply_overrides", "compare", "format_mean_ci",
            "is_out_of_memory", "run_experiment", "slug", "split_metric", "summarize", "t_quantile_975", *_PLOTS]

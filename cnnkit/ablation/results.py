@@ -17,10 +17,11 @@ import pandas as pd
 
 from cnnkit.ablation.store import Store
 
-__all__ = ["HISTORY_COLUMNS", "RUN_COLUMNS", "Results", "split_metric"]
+__all__ = ["FAILED_COLUMNS", "HISTORY_COLUMNS", "RUN_COLUMNS", "Results", "split_metric"]
 
 RUN_COLUMNS = ["experiment", "run_id", "variant", "seed", "status", "error", "wall_time"]
 HISTORY_COLUMNS = ["experiment", "run_id", "variant", "seed", "epoch", "step", "split", "metric", "value"]
+FAILED_COLUMNS = ["variant", "seed", "run_id", "error"]
 _SPLITS = (("val_", "val"), ("test_", "test"))
 
 
@@ -128,6 +129,18 @@ class Results:
                 row[f"config.{key}" if key in row else key] = value
             rows.append(row)
         return pd.DataFrame(rows, columns=None if rows else RUN_COLUMNS + varied)
+
+    def failed_runs(self) -> pd.DataFrame:
+        """One row per ``failed`` run (diverged runs are results, not failures), columns
+        :data:`FAILED_COLUMNS`: variant, seed, run_id and the first line of its error. The whole
+        error and its traceback are in the run's record, ``self.store.run_file(run_id)``; an
+        empty frame means no run failed."""
+        rows = []
+        for rec in self.records():
+            if rec.get("status") == "failed":
+                lines = [line for line in str(rec.get("error") or "").splitlines() if line.strip()]
+                rows.append((rec.get("variant"), rec.get("seed"), rec.get("run_id"), lines[0] if lines else ""))
+        return pd.DataFrame(rows, columns=FAILED_COLUMNS)
 
     def history(self) -> pd.DataFrame:
         """Tidy learning curves: one row per run × epoch × (split, metric), columns

@@ -10,8 +10,11 @@ that the store does not hold yet. It is written to be left alone overnight:
   machines): each run is claimed before it trains (:mod:`cnnkit.ablation.claims`), so no run is
   trained twice; a runner that dies leaves a stale claim that the others take over.
 * **Bad runs.** An exception becomes a ``failed`` record (out-of-memory errors get a hint) and a
-  NaN loss a ``diverged`` one; the grid goes on. A corrupt record is reported with its path and
-  the run trained again.
+  NaN loss a ``diverged`` one; the grid goes on. At the end, failures are reported where the user
+  looks ("k of n runs failed", each distinct error once with the runs it hit); when some variant
+  has no finished run, :class:`RunsFailedError` stops the caller (a notebook stops at its run cell
+  with the cause's own message). The next call trains failed runs again and keeps finished ones.
+  A corrupt record is reported with its path and the run trained again.
 * **The store itself.** An unwritable folder fails before anything trains, a full disk at the
   failing write, both with :class:`~cnnkit.ablation.store.StoreWriteError` naming the file; a store
   written by another schema version raises one :class:`~cnnkit.ablation.store.SchemaError`
@@ -28,6 +31,7 @@ import datetime
 import json
 import os
 import re
+import sys
 import time
 import traceback
 from typing import Any, Callable, Mapping
@@ -38,7 +42,29 @@ from cnnkit.ablation.experiment import Experiment, RunSpec, _run_config_cls
 from cnnkit.ablation.results import Results
 from cnnkit.ablation.store import FINISHED, StoreWriteError, Store, json_default
 
-__all__ = ["FINISHED", "Job", "Outcome", "is_out_of_memory", "run_experiment", "run_one"]
+__all__ = ["FINISHED", "REQUIRE", "Job", "Outcome", "RunsFailedError", "is_out_of_memory", "run_experiment",
+           "run_one"]
+
+REQUIRE = ("all-variants", "all-runs", "nothing")  # run_experiment(require=...): which failures raise
+_SHOWN_ERRORS = 5      # distinct errors spelled out in a failure report
+_SHOWN_LINES = 12      # lines of each
+
+
+class RunsFailedError(RuntimeError):
+    """Runs of an experiment failed, more than ``run_experiment(require=...)`` allows.
+
+    The message leads with the failures' own errors (each distinct one once, with the runs it
+    hit) and says where the records are.
+
+    Attributes:
+        failed: ``[(variant, seed, run_id, error)]`` of the failed runs.
+        variants: the variants none of whose runs finished.
+        records: the folder of the run records (with tracebacks).
+    """
+
+    def __init__(self, message: str, failed: list[tuple], variants: list[str], records: str):
+        super().__init__(message)
+        self.failed, self.variants, self.records = failed, variants, records
 
 _RESULT_FIELDS = ("status", "error", "history", "final", "wall_time", "versions", "device")
 _OOM_TYPES = {"ResourceExhaustedError", "OutOfMemoryError", "MemoryError"}
@@ -79,7 +105,7 @@ class Job:
     name: str
     train_fn: Callable[..., Any]
     train_kwargs: dict
-    retry_failed: bool = False
+    retry_failed: bool = True
     keep_workdir: bool = False
     claim_timeout: float = _claims.DEFAULT_TIMEOUT
 
@@ -89,17 +115,24 @@ class Job:
 
 def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", shard: tuple[int, int] = (0, 1),
                    train_fn: Callable[..., Any] | None = None, progress: bool = True,
-                   on_error: str = "continue", retry_failed: bool = False, keep_workdir: bool = False,
+                   on_error: str = "continue", retry_failed: bool = True, keep_workdir: bool = False,
                    train_kwargs: Mapping[str, Any] | None = None, executor: Any = "local",
                    workers: int | None = None, claim_timeout: float = _claims.DEFAULT_TIMEOUT,
-                   wait: bool = True) -> Results:
+                   wait: bool = True, require: str = "all-variants") -> Results:
     """Train every run of ``experiment`` that the store under ``root`` does not hold yet.
 
-    Runs whose record says ``done`` or ``diverged`` are skipped; ``failed`` ones too unless
-    ``retry_failed``. Any other run (new, interrupted, corrupt record) is claimed and trained with
+    Runs whose record says ``done`` or ``diverged`` are skipped. Any other run (new, interrupted,
+    failed in an earlier call, corrupt record) is claimed and trained with
     ``train_fn(config, workdir=root/<experiment>/work/<run_id>, **train_kwargs)``; the same
     workdir lets the train function resume an interrupted run. A run that raises is recorded
     as ``failed`` with the error (out of memory: with a hint) and the grid goes on.
+
+    When runs failed, a report goes to stderr at the end: "k of n runs failed", each distinct
+    error once with the runs it hit, and where the records are
+    (:meth:`~cnnkit.ablation.results.Results.failed_runs` gives the same as a frame). Then,
+    unless ``require="nothing"``, :class:`RunsFailedError` raises with that report when a
+    variant has no finished run (``"all-variants"``, the default: there is nothing to show
+    for it) or when any run failed (``"all-runs"``).
 
     Args:
         experiment: what to run; all its configs are checked before anything trains.
@@ -111,7 +144,8 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
             ``cnnkit.train.fit``, imported when first needed.
         progress: print one line per run (``[3/12] depth=56 seed 1: done, test error 0.123, 41 s``).
         on_error: ``"continue"`` (default) or ``"raise"`` (record the failure, then raise).
-        retry_failed: train runs recorded as ``failed`` again. Default ``False``.
+        retry_failed: train runs recorded as ``failed`` (by an earlier call) again, so that a
+            re-run after fixing the cause completes the grid. Default ``True``; ``False`` keeps them.
         keep_workdir: keep ``work/<run_id>`` after a run finished. Default ``False`` (deleted).
         train_kwargs: extra keyword arguments for ``train_fn`` (e.g. ``{"verbose": 0}``).
         executor: ``"local"`` (default: one run after another in this process), ``"process"``
@@ -122,6 +156,8 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
             run is considered dead and taken over. Default 300.
         wait: when other live runners hold some of these runs, wait until they finish them
             (taking them over if they die). Default ``True``.
+        require: ``"all-variants"`` (default), ``"all-runs"`` or ``"nothing"``: which failures
+            raise :class:`RunsFailedError` after the grid has run (see above).
 
     Returns:
         :class:`~cnnkit.ablation.results.Results` over the whole store of this experiment.
@@ -133,10 +169,13 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
         StoreWriteError: the store cannot be written (checked before training) or a write failed
             (disk full); the message names the file. Finished runs are kept.
         RuntimeError: a run failed and ``on_error="raise"``.
+        RunsFailedError: runs failed beyond ``require`` (all the grid's runs are recorded first).
     """
     index, count = _check_shard(shard)
     if on_error not in ("continue", "raise"):
         raise ValueError(f"on_error={on_error!r}; use 'continue' (record and go on) or 'raise'")
+    if require not in REQUIRE:
+        raise ValueError(f"require={require!r}; use one of {list(REQUIRE)} (which failed runs raise RunsFailedError)")
     runner = get_executor(executor, workers)
     specs = experiment.runs()
     store = Store(root, experiment.name)
@@ -151,7 +190,45 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
     mine = [spec for i, spec in enumerate(specs) if i % count == index]
     _run_all(job, store, mine, runner, progress=progress, on_error=on_error, wait=wait)
     store.clean(max_age=claim_timeout, keep_workdir=keep_workdir)
+    _report_failures(store, specs, mine, require)
     return Results(root, experiment.name)
+
+
+def _report_failures(store: Store, specs: list[RunSpec], mine: list[RunSpec], require: str) -> None:
+    """Print the failures of this call's runs to stderr; raise RunsFailedError when ``require`` says so."""
+    records = {spec.run_id: store.read_run(spec.run_id) or {} for spec in specs}
+    failed = [(s.variant, s.seed, s.run_id, records[s.run_id].get("error") or "") for s in mine
+              if records[s.run_id].get("status") == "failed"]
+    if not failed:
+        return
+    empty = [v for v in dict.fromkeys(s.variant for s in mine)
+             if all(records[s.run_id].get("status") == "failed" for s in specs if s.variant == v)]
+    header = f"{len(failed)} of {len(mine)} runs of experiment {store.name!r} failed"
+    if empty:
+        header += f"; no run of variant(s) {empty} finished"
+    message = _failure_message(header, failed, store)
+    if require == "all-runs" or (require == "all-variants" and empty):
+        raise RunsFailedError(message, failed, empty, str(store.runs_dir))
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _failure_message(header: str, failed: list[tuple], store: Store) -> str:
+    """The header, each distinct error once (its first lines) with the runs it hit, and where the records are."""
+    hits: dict[str, list[str]] = {}
+    for variant, seed, _, error in failed:
+        hits.setdefault(error.strip() or "(no message)", []).append(f"{variant} seed {seed}")
+    lines = []
+    for k, (error, runs) in enumerate(list(hits.items())[:_SHOWN_ERRORS]):
+        text = error.splitlines()
+        more = [f"  ... ({len(text) - _SHOWN_LINES} more lines in the record)"] if len(text) > _SHOWN_LINES else []
+        lines.append(f"{header}: {text[0]}" if k == 0 else f"Also: {text[0]}")
+        lines += [f"  {line}" for line in text[1:_SHOWN_LINES]] + more + [f"  (runs: {', '.join(runs)})"]
+    if len(hits) > _SHOWN_ERRORS:
+        lines.append(f"... and {len(hits) - _SHOWN_ERRORS} more distinct errors")
+    lines.append(f"Run records, with tracebacks: {store.runs_dir}/<run_id>.json "
+                 f"(Results(root, {store.name!r}).failed_runs() lists them).")
+    lines.append("Fix the cause and run again: failed runs are trained again, finished runs are kept.")
+    return "\n".join(lines)
 
 
 def _run_all(job: Job, store: Store, mine: list[RunSpec], runner, *, progress: bool, on_error: str,
@@ -183,7 +260,8 @@ def _run_all(job: Job, store: Store, mine: list[RunSpec], runner, *, progress: b
         if not held or not wait:
             return
         time.sleep(poll)
-        pending, first = held, False
+        # A run waited for that its runner recorded as failed is a result of this call, not retried.
+        pending, first, job = held, False, dataclasses.replace(job, retry_failed=False)
 
 
 def run_one(job: Job, spec: RunSpec) -> Outcome:

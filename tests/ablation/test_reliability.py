@@ -123,7 +123,7 @@ def test_out_of_memory_runs_fail_with_a_hint_and_the_grid_goes_on(tmp_path, caps
     def train(config, *, workdir):
         raise OOMS[os.path.basename(workdir)]
 
-    runs = run_experiment(grid(), root=tmp_path, train_fn=train, progress=True).runs()
+    runs = run_experiment(grid(), root=tmp_path, train_fn=train, progress=True, require="nothing").runs()
     assert list(runs["status"]) == ["failed"] * 4
     assert runs["error"].str.contains(r"hint: out of memory: try a smaller batch_size \(this run used 128\)").all()
     assert "ResourceExhaustedError: OOM when allocating" in runs.loc[0, "error"]

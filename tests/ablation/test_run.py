@@ -68,10 +68,10 @@ def test_failed_run_is_recorded_and_grid_continues(tmp_path, fake_train, capsys)
     assert out[1].startswith("[2/4] depth=20 seed 1: failed (RuntimeError: boom at depth 20)")
     assert out[0].startswith("[1/4] depth=20 seed 0: done, test error 0.") and out[0].endswith(" s")
     skip = fake_train()
-    run_experiment(grid(), root=tmp_path, train_fn=skip, progress=False)
+    run_experiment(grid(), root=tmp_path, train_fn=skip, progress=False, retry_failed=False)
     assert skip.calls == []
-    retry = fake_train()
-    run_experiment(grid(), root=tmp_path, train_fn=retry, progress=False, retry_failed=True)
+    retry = fake_train()  # the default: a re-run trains the failed run again, and only it
+    run_experiment(grid(), root=tmp_path, train_fn=retry, progress=False)
     assert [(d, s) for d, s, _ in retry.calls] == [(20, 1)]
 
 
@@ -111,7 +111,8 @@ def test_changed_base_in_same_store_is_refused(tmp_path, fake_train):
 
 def test_bad_result_from_train_fn_is_a_failure(tmp_path):
     exp = Experiment("e", BASE, seeds=(0,))
-    runs = run_experiment(exp, root=tmp_path, train_fn=lambda c, workdir: {"status": "ok"}, progress=False).runs()
+    runs = run_experiment(exp, root=tmp_path, train_fn=lambda c, workdir: {"status": "ok"}, progress=False,
+                          require="nothing").runs()
     assert runs.loc[0, "status"] == "failed" and "'ok'" in runs.loc[0, "error"]
 
 
@@ -120,7 +121,8 @@ def test_failed_run_result_keeps_message_and_traceback(tmp_path):
         return {"status": "failed", "config": {}, "history": [], "final": {}, "wall_time": 0.5, "versions": {},
                 "device": "cpu", "message": "ValueError: no data", "traceback": "Traceback ..."}
 
-    run_experiment(Experiment("e", BASE, seeds=(0,)), root=tmp_path, train_fn=train, progress=False)
+    run_experiment(Experiment("e", BASE, seeds=(0,)), root=tmp_path, train_fn=train, progress=False,
+                   require="nothing")
     record = Store(tmp_path, "e").read_run("base__s0")
     assert (record["status"], record["error"]) == ("failed", "ValueError: no data")
     assert record["traceback"] == "Traceback ..."
