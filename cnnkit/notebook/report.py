@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cnnkit.notebook.runner import _atomic_write_text
+from cnnkit.notebook.runner import FAILED_SUFFIX, _atomic_write_text
 
 SUMMARY_SUFFIX = ".summary.json"
 
@@ -91,6 +91,36 @@ def read_summaries(folder: str | Path) -> list[dict]:
     return out
 
 
+def read_failures(folder: str | Path) -> list[dict]:
+    """The notebooks whose last run in ``folder`` failed (``<stem>.failed.json``, written by
+    :func:`~cnnkit.notebook.runner.run_notebook`), sorted by notebook; unreadable records are reported inline."""
+    out = []
+    for path in sorted(Path(folder).glob(f"*{FAILED_SUFFIX}")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc["stem"], doc["first_line"] = str(doc["stem"]), str(doc["first_line"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            doc = {"stem": path.name[: -len(FAILED_SUFFIX)], "where": "?", "first_line": f"unreadable {path}: {exc}"}
+        out.append(doc)
+    return out
+
+
+def _failures_html(failures: list[dict], folder: Path, reported: set[str]) -> list[str]:
+    """index.html's list of failed notebooks: the cause's first line and a link to the partial report."""
+    if not failures:
+        return []
+    esc = html.escape
+    parts = ["<h2 class='disagrees'>Failed notebooks</h2><ul>"]
+    for f in failures:
+        partial = f.get("partial_html")
+        link = (f" (<a href='{esc(partial)}'>partial report</a>)" if partial and (folder / partial).exists()
+                else "")
+        stale = "; the table below is from an earlier run" if f["stem"] in reported else ""
+        parts.append(f"<li><b>{esc(f['stem'])}</b>: {esc(str(f.get('where', '?')))} failed: "
+                     f"<code>{esc(f['first_line'])}</code>{link}{stale}</li>")
+    return parts + ["</ul>"]
+
+
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
 th{background:#f3f3f3}.agrees{color:#1a7f37}.disagrees{color:#b42318}.inconclusive{color:#8a6d00}
@@ -107,6 +137,8 @@ def build_index(folder: str | Path = "reports") -> Path:
              "<h1>cnnkit reports</h1>"]
     summaries = read_summaries(folder)
     reported = {s["stem"] for s in summaries}
+    failures = read_failures(folder)
+    parts += _failures_html(failures, folder, reported)
     for s in summaries:
         link = f"{s['stem']}.html"
         head = f"<a href='{esc(link)}'>{esc(s['title'])}</a>" if (folder / link).exists() else esc(s["title"])
@@ -121,12 +153,14 @@ def build_index(folder: str | Path = "reports") -> Path:
         parts.append("</table>")
         if s.get("conclusion"):
             parts.append(f"<p>{esc(s['conclusion'])}</p>")
-    others = sorted(p for p in folder.glob("*.html") if p.name != "index.html" and p.stem not in reported)
+    failed = {f["stem"] for f in failures}  # their partial reports are linked above
+    others = sorted(p for p in folder.glob("*.html")
+                    if p.name != "index.html" and p.stem not in reported and p.stem not in failed)
     if others:
         parts.append("<h2>Other reports</h2><ul>")
         parts += [f"<li><a href='{esc(p.name)}'>{esc(p.stem)}</a></li>" for p in others]
         parts.append("</ul>")
-    if not summaries and not others:
+    if not summaries and not others and not failures:
         parts.append("<p>No executed notebooks in this folder yet.</p>")
     index = folder / "index.html"
     _atomic_write_text(index, "\n".join(parts))
