@@ -40,10 +40,13 @@ class Case:
     input: str                              # what the user wrote, as they would write it
     act: Callable[[Path], Any]              # API: performs it; CLI: returns the argv
     mentions: tuple[str, ...]               # the message must contain each (bad value, what is allowed)
-    error: type | str | None = ValueError   # API: expected exception type (or its name)
+    # API: expected exception type (or its name); "warning": the call goes on and prints a warning;
+    # None: the call succeeds (a recovery case), its printed output is the message.
+    error: type | str | None = ValueError
     exit_code: int | None = None            # CLI: expected exit status (an int marks a CLI case)
     setup: Callable[[Path], None] | None = None
     env: dict[str, str] = dataclasses.field(default_factory=dict)  # "{tmp}" is the scratch folder
+    may_change: tuple[str, ...] = ()        # files (relative to tmp) the case may rewrite on purpose
 
     @property
     def cli(self) -> bool:
@@ -57,10 +60,13 @@ class Outcome:
     error: BaseException | None = None
     exit_code: int | None = None
     stderr: str = ""
+    output: str = ""  # API: what the call printed (stdout, then stderr)
 
     @property
     def message(self) -> str:
-        return str(self.error) if self.error is not None else self.stderr
+        if self.error is not None:
+            return str(self.error)
+        return self.stderr if self.exit_code is not None else self.output
 
     def first_line(self, tmp: Path) -> str:
         lines = [line for line in self.message.replace(str(tmp), "<tmp>").splitlines() if line.strip()]
@@ -110,14 +116,21 @@ def _label_count(tmp: Path) -> None:
     _fashion_files(tmp, corrupt="train-labels-idx1-ubyte.gz", payload=_gz(_idx(np.arange(9, dtype=np.uint8))))
 
 
-def _cifar_files(tmp: Path, *, corrupt: str, payload: bytes) -> None:
-    folder = tmp / "data" / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    batch = {b"data": np.zeros((10, 3072), np.uint8), b"labels": list(range(10))}
-    for name in (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"):
+def cifar10_files(data_dir: Path, per_batch: int = 10, test: int = 10) -> Path:
+    """A valid CIFAR-10 python-pickle folder ``data_dir/cifar-10-batches-py`` (data_batch_1..5, test_batch,
+    batches.meta) of random images, labels cycling through the 10 classes; returns the folder."""
+    folder = data_dir / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name, n in (*((f"data_batch_{i}", per_batch) for i in range(1, 6)), ("test_batch", test)):
+        batch = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": [j % 10 for j in range(n)]}
         (folder / name).write_bytes(pickle.dumps(batch))
     (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": [b"c%d" % i for i in range(10)]}))
-    (folder / corrupt).write_bytes(payload)
+    return folder
+
+
+def _cifar_files(tmp: Path, *, corrupt: str, payload: bytes) -> None:
+    (cifar10_files(tmp / "data") / corrupt).write_bytes(payload)
 
 
 def _cifar_truncated(tmp: Path) -> None:
@@ -145,6 +158,32 @@ def _other_base_store(tmp: Path) -> None:
 
     exp = Experiment("ex", {"model": "lenet5", "epochs": 1}, seeds=(0,))
     Store(tmp / "runs", "ex").write_experiment({**exp.to_dict(), "cnnkit_version": "0"})
+
+
+def _grid_train(config, *, workdir):
+    """A train function for the failing-run cases: ``cifar10`` runs read the data set (and fail
+    with the data layer's own error where it is missing), the run lr=0.5 seed 1 raises, others finish."""
+    if config.lr == 0.5 and config.seed == 1:
+        raise RuntimeError("boom: this run's train step raised")
+    if config.dataset == "cifar10":
+        from cnnkit.data.sources import raw_data
+
+        raw_data("cifar10")
+    return {"status": "done", "history": [{"epoch": 0, "loss": 1.0, "error": 0.5}], "final": {"test_error": 0.5}}
+
+
+def _grid(tmp: Path, grid: dict, require: str = "all-variants", progress: bool = False):
+    from cnnkit.ablation import Experiment, run_experiment
+
+    exp = Experiment("grid", {"model": "lenet5", "epochs": 1}, grid=grid, seeds=(0, 1))
+    return run_experiment(exp, root=tmp / "runs", train_fn=_grid_train, progress=progress, require=require)
+
+
+def _failed_then_fixed(tmp: Path) -> None:
+    """A store whose cifar10 runs failed (data set missing), then the fix: the CIFAR-10 files added."""
+    with _environment(_DATA_ENV, tmp):
+        _grid(tmp, {"dataset": ["fashion_mnist", "cifar10"]}, require="nothing")
+    cifar10_files(tmp / "data")
 
 
 def _a_file(tmp: Path) -> None:
@@ -234,16 +273,18 @@ def _fit_workdir(tmp: Path):
 
 
 _DATA_ENV = {"CNNKIT_DATA_DIR": "{tmp}/data", "KERAS_HOME": "{tmp}/keras", "CNNKIT_OFFLINE": "1"}
+_RERUN_CHANGES = tuple(f"runs/grid/runs/dataset=cifar10__s{seed}.json" for seed in (0, 1))
 
 CASES: list[Case] = [
     # --- notebook parameters through the CLI (cnnkit run) ---
-    Case("cli-param-type", "cli", "cnnkit run 01_depth_degradation.ipynb -p epochs abc",
-         _run("run", NOTEBOOK, "-p", "epochs", "abc", "--out", "{tmp}/out"), ("'epochs'", "int", "'abc'"),
+    Case("cli-param-type", "cli", "cnnkit run 01_depth_degradation.ipynb -p batch_size abc",
+         _run("run", NOTEBOOK, "-p", "batch_size", "abc", "--out", "{tmp}/out"), ("'batch_size'", "int", "'abc'"),
          exit_code=2),
-    Case("cli-param-range", "cli", "cnnkit run 01_depth_degradation.ipynb -p epochs -1",
-         _run("run", NOTEBOOK, "-p", "epochs", "-1", "--out", "{tmp}/out"), ("epochs", ">= 1", "-1"), exit_code=2),
-    Case("cli-param-unknown", "cli", "cnnkit run 01_depth_degradation.ipynb -p epoch 3",
-         _run("run", NOTEBOOK, "-p", "epoch", "3", "--out", "{tmp}/out"), ("'epoch'", "epochs"), exit_code=2),
+    Case("cli-param-range", "cli", "cnnkit run 01_depth_degradation.ipynb -p batch_size -1",
+         _run("run", NOTEBOOK, "-p", "batch_size", "-1", "--out", "{tmp}/out"), ("batch_size", ">= 1", "-1"),
+         exit_code=2),
+    Case("cli-param-unknown", "cli", "cnnkit run 01_depth_degradation.ipynb -p batch 64",
+         _run("run", NOTEBOOK, "-p", "batch", "64", "--out", "{tmp}/out"), ("'batch'", "batch_size"), exit_code=2),
     Case("cli-param-choice", "cli", "cnnkit run 01_depth_degradation.ipynb -p dataset cifar11",
          _run("run", NOTEBOOK, "-p", "dataset", "cifar11", "--out", "{tmp}/out"), ("'cifar11'", "'cifar10'"),
          exit_code=2),
@@ -259,6 +300,12 @@ CASES: list[Case] = [
     Case("cli-report-missing", "cli", "cnnkit report no_such_folder",
          _run("report", "{tmp}/no_such_folder"), ("no_such_folder", "cnnkit run"), exit_code=2),
     Case("cli-command-unknown", "cli", "cnnkit train", _run("train"), ("'train'", "run", "demo"), exit_code=2),
+    Case("cli-data-missing", "cli",
+         "cnnkit run 01_depth_degradation.ipynb --preset smoke -p dataset cifar10 (no CIFAR files, CNNKIT_OFFLINE=1)",
+         _run("run", NOTEBOOK, "--preset", "smoke", "-p", "dataset", "cifar10", "--out", "{tmp}/out"),
+         ("01_depth_degradation.ipynb", "'cifar10' not found", "$CNNKIT_DATA_DIR: ",
+          "/data (looked in cifar-10-batches-py/", "Keras cache", "cifar-10-python.tar.gz", "-p dataset fashion_mnist"),
+         exit_code=2, env=_DATA_ENV),
     # --- the run config (RunConfig; notebooks, grids and papermill parameters all go through it) ---
     Case("config-key-unknown", "config", "RunConfig.from_dict({'epoch': 3})", _config(epoch=3),
          ("'epoch'", "did you mean 'epochs'", "Valid keys")),
@@ -352,17 +399,32 @@ CASES: list[Case] = [
     Case("store-not-writable", "results", "run_experiment(..., root=<a file>/runs)",
          _run_experiment({"model": "lenet5"}, root="taken/runs"), ("taken/runs", "Not a directory"), error=OSError,
          setup=_a_file),
+    Case("runs-some-failed", "results", "run_experiment: 1 run of a 2 x 2 grid raises, the other 3 finish",
+         lambda tmp: _grid(tmp, {"lr": [0.1, 0.5]}),
+         ("1 of 4 runs", "RuntimeError: boom", "lr=0.5 seed 1", "failed_runs()", "trained again"), error="warning"),
+    Case("runs-variant-failed", "results", "run_experiment: every run of variant dataset=cifar10 fails "
+         "(no CIFAR files, CNNKIT_OFFLINE=1)", lambda tmp: _grid(tmp, {"dataset": ["fashion_mnist", "cifar10"]}),
+         ("2 of 4 runs", "no run of variant(s) ['dataset=cifar10'] finished", "'cifar10' not found",
+          "$CNNKIT_DATA_DIR", "runs/grid/runs/"), error="RunsFailedError", env=_DATA_ENV),
+    Case("runs-rerun-after-fix", "results", "run_experiment again after adding the missing CIFAR-10 files",
+         lambda tmp: _grid(tmp, {"dataset": ["fashion_mnist", "cifar10"]}, progress=True),
+         ("dataset=fashion_mnist seed 0: already done, skipped", "dataset=cifar10 seed 1: done"), error=None,
+         setup=_failed_then_fixed, env=_DATA_ENV, may_change=_RERUN_CHANGES),
     Case("workdir-other-config", "results", "fit(cfg, workdir=<a workdir holding another run's backup>)",
          _fit_workdir, ("different run config", "fresh workdir")),
 ]
 
 
 # --- running a case ---------------------------------------------------------------------------------
-@contextlib.contextmanager
 def environment(case: Case, tmp: Path):
     """Set the case's environment variables ({tmp} filled in) and restore them afterwards."""
-    saved = {k: os.environ.get(k) for k in case.env}
-    os.environ.update({k: v.format(tmp=tmp) for k, v in case.env.items()})
+    return _environment(case.env, tmp)
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str], tmp: Path):
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: v.format(tmp=tmp) for k, v in env.items()})
     try:
         yield
     finally:
@@ -380,13 +442,15 @@ def perform(case: Case, tmp: Path, *, setup: bool = True) -> Outcome:
     with environment(case, tmp):
         if case.cli:
             return _main(case.act(tmp))
+        out, err = io.StringIO(), io.StringIO()
         try:
-            result = case.act(tmp)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                result = case.act(tmp)
         except Exception as exc:  # noqa: BLE001 - the error is what the case is about
-            return Outcome(error=exc)
+            return Outcome(error=exc, output=out.getvalue() + err.getvalue())
     if getattr(result, "status", None) == "failed":  # fit reports failures in its result
         return Outcome(error=_Reported(result.message))
-    return Outcome()
+    return Outcome(output=out.getvalue() + err.getvalue())
 
 
 class _Reported(Exception):
@@ -413,16 +477,18 @@ def table(rows: list[tuple[Case, Outcome, Path]]) -> str:
     """Markdown rows: id, input, error type, first line of the message, CLI exit code."""
     out = ["| id | input | error | message (first line) | exit |", "|---|---|---|---|---|"]
     for case, outcome, tmp in rows:
-        kind = ("exit " + str(outcome.exit_code)) if case.cli else _type_name(outcome.error)
+        kind = ("exit " + str(outcome.exit_code)) if case.cli else _type_name(outcome.error, case)
         line = outcome.first_line(tmp).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
         exit_code = str(outcome.exit_code) if case.cli else "—"
         out.append(f"| `{case.id}` | `{case.input}` | {kind if not case.cli else 'CLI'} | {line} | {exit_code} |")
     return "\n".join(out)
 
 
-def _type_name(error: BaseException | None) -> str:
+def _type_name(error: BaseException | None, case: Case) -> str:
     if isinstance(error, _Reported):
         return "`RunResult.status='failed'`"
+    if error is None and case.error in ("warning", None):
+        return "warning (goes on)" if case.error == "warning" else "none: recovers"
     return f"`{type(error).__name__}`" if error is not None else "**none**"
 
 
