@@ -94,12 +94,17 @@ class Decision:
     confidence: float
 
 
+def _no_spread(a, b, paired: bool) -> bool:
+    """Whether the values leave no spread to test (constant differences up to rounding)."""
+    spread = np.std(b - a) if paired else np.std(a) + np.std(b)
+    return bool(spread <= 1e-12 * max(1.0, float(np.max(np.abs(np.concatenate([a, b]))))))
+
+
 def _test(a, b, paired: bool, shift: float, alternative: str) -> float:
     """p of ``H1: diff − shift <alternative> 0`` (diff = b − a); exact 0/1 when there is no spread."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     d = b - a if paired else None
-    spread = np.std(d) if paired else np.std(a) + np.std(b)
-    if spread == 0:  # identical values in each arm: the difference is exact
+    if _no_spread(a, b, paired):  # identical values in each arm: the difference is exact
         diff = float(np.mean(b) - np.mean(a)) - shift
         hit = diff > 0 if alternative == "greater" else diff < 0
         return 0.0 if hit else 1.0
@@ -110,9 +115,8 @@ def _test(a, b, paired: bool, shift: float, alternative: str) -> float:
 
 def _interval(a, b, paired: bool, confidence: float) -> tuple[float, float]:
     a, b = np.asarray(a, float), np.asarray(b, float)
-    spread = np.std(b - a) if paired else np.std(a) + np.std(b)
     diff = float(np.mean(b) - np.mean(a))
-    if spread == 0:
+    if _no_spread(a, b, paired):
         return diff, diff
     result = stats.ttest_1samp(b - a, 0.0) if paired else stats.ttest_ind(b, a, equal_var=False)
     ci = result.confidence_interval(confidence)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from cnnkit.notebook import scoreboard as _scoreboard
 from cnnkit.notebook.runner import FAILED_SUFFIX, _atomic_write_text
 
 SUMMARY_SUFFIX = ".summary.json"
@@ -38,6 +39,9 @@ class Row:
         note: optional remark (which split, which model selection, how many seeds would decide).
         headline: the row states one of the notebook's main claims (the index's scoreboard lists it).
         test: the test declared for the row before running, e.g. "one-sided Welch t, α = 0.05".
+        diff, low, high: the measured difference and its interval as numbers (the metric's units),
+            where the row judges a difference; ``None`` otherwise.
+        paper: the paper's value of the same quantity as a number, where it gives one.
     """
 
     quantity: str
@@ -47,6 +51,10 @@ class Row:
     note: str = ""
     headline: bool = False
     test: str = ""
+    diff: float | None = None
+    low: float | None = None
+    high: float | None = None
+    paper: float | None = None
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -68,11 +76,23 @@ def _cpu_count() -> int:
 
 
 def write_summary(stem: str, title: str, rows: list[Row], *, parameters: dict[str, Any] | None = None,
-                  conclusion: str = "", out_dir: str | Path = ".") -> Path:
-    """Write ``<out_dir>/<stem>.summary.json`` (atomically) and return its path."""
+                  conclusion: str = "", out_dir: str | Path = ".", main_figure: str | None = None) -> Path:
+    """Write ``<out_dir>/<stem>.summary.json`` (atomically) and return its path.
+
+    The summary also lists the figures :func:`~cnnkit.notebook.figures.save_figure` wrote into
+    ``out_dir`` in this process (``figures``) and the one the index shows as the report's thumbnail
+    (``main_figure``: the file or stem given, e.g. ``"01_curves"``; default the first figure saved).
+    """
+    from cnnkit.notebook.figures import saved_figures
+
     path = Path(out_dir) / f"{stem}{SUMMARY_SUFFIX}"
+    figures = list(dict.fromkeys(str(p.resolve().relative_to(Path(out_dir).resolve()))
+                                 for p in saved_figures(out_dir)))
+    if main_figure is not None and Path(main_figure).suffix == "":
+        main_figure = next((f for f in figures if Path(f).stem == Path(main_figure).name), f"{main_figure}.png")
     doc = {"stem": stem, "title": title, "rows": [asdict(r) for r in rows], "conclusion": conclusion,
-           "parameters": parameters or {}, "environment": environment()}
+           "parameters": parameters or {}, "environment": environment(), "figures": figures,
+           "main_figure": main_figure or (figures[0] if figures else None)}
     _atomic_write_text(path, json.dumps(doc, indent=2, default=str))
     return path
 
@@ -124,11 +144,14 @@ def _failures_html(failures: list[dict], folder: Path, reported: set[str]) -> li
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
 th{background:#f3f3f3}.agrees{color:#1a7f37}.disagrees{color:#b42318}.inconclusive{color:#8a6d00}
-.meta{color:#666;font-size:90%}"""
+.meta{color:#666;font-size:90%}td.v-not-comparable{color:#777}td.v-agrees{color:#1a7f37}
+td.v-disagrees{color:#b42318}td.v-inconclusive{color:#8a6d00}h2{margin-top:1.6em}
+.tables table{font-size:90%}.tables h3{margin:1.2em 0 .2em}""" + _scoreboard.CSS
 
 
 def build_index(folder: str | Path = "reports") -> Path:
-    """Write ``<folder>/index.html``: per notebook its measured-vs-paper table and a link to its report."""
+    """Write ``<folder>/index.html``: the scoreboard of headline claims, a thumbnail of each report's main
+    figure with the run's facts (:mod:`cnnkit.notebook.scoreboard`), then per notebook its measured-vs-paper table."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no report folder {folder}; run `cnnkit run notebooks/*.ipynb --out {folder}` first")
@@ -139,20 +162,25 @@ def build_index(folder: str | Path = "reports") -> Path:
     reported = {s["stem"] for s in summaries}
     failures = read_failures(folder)
     parts += _failures_html(failures, folder, reported)
+    parts += _scoreboard.scoreboard_html(summaries, folder) + _scoreboard.gallery_html(summaries, folder)
+    parts += ["<h2>Measured vs paper, per notebook</h2><div class='tables'>"] if summaries else []
     for s in summaries:
         link = f"{s['stem']}.html"
         head = f"<a href='{esc(link)}'>{esc(s['title'])}</a>" if (folder / link).exists() else esc(s["title"])
         env = s.get("environment", {})
         meta = ", ".join(f"{k} {v}" for k, v in env.items())
         preset = s.get("parameters", {}).get("preset", "?")
-        parts.append(f"<h2>{head}</h2><p class='meta'>preset <b>{esc(str(preset))}</b>; {esc(meta)}</p>")
+        parts.append(f"<h3 id='{esc(s['stem'])}'>{head}</h3><p class='meta'>preset <b>{esc(str(preset))}</b>; "
+                     f"{esc(meta)}</p>")
         parts.append("<table><tr><th>quantity</th><th>measured</th><th>paper</th><th>verdict</th><th>note</th></tr>")
         for r in s["rows"]:
             parts.append(f"<tr><td>{esc(r.quantity)}</td><td>{esc(r.measured)}</td><td>{esc(r.reference)}</td>"
-                         f"<td class='{esc(r.verdict)}'>{esc(r.verdict)}</td><td>{esc(r.note)}</td></tr>")
+                         f"<td class='{_scoreboard.verdict_class(r.verdict)}'>{esc(r.verdict)}</td>"
+                         f"<td>{esc(r.note)}</td></tr>")
         parts.append("</table>")
         if s.get("conclusion"):
             parts.append(f"<p>{esc(s['conclusion'])}</p>")
+    parts += ["</div>"] if summaries else []
     failed = {f["stem"] for f in failures}  # their partial reports are linked above
     others = sorted(p for p in folder.glob("*.html")
                     if p.name != "index.html" and p.stem not in reported and p.stem not in failed)

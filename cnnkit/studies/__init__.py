@@ -8,6 +8,7 @@ One module per notebook: ``depth`` → 01, ``activations`` → 02, ``lrn`` → 0
 summary. Import a study as ``from cnnkit.studies import depth``.
 """
 
-from cnnkit.studies._common import conclusion, diff_row, interval_verdict, pp
+from cnnkit.studies._common import (absolute_row, conclusion, diff_row, differences_frame, interval_verdict,
+                                    judged_row, pp)
 
-__all__ = ["conclusion", "diff_row", "interval_verdict", "pp"]
+__all__ = ["absolute_row", "conclusion", "diff_row", "differences_frame", "interval_verdict", "judged_row", "pp"]

@@ -102,16 +102,34 @@ def needed_text(d: Decision) -> str:
 
 
 def judged_row(quantity: str, a, b, claim: Claim, *, reference: str, paired: bool = True, headline: bool = False,
-               note: str = "", scale: float = 100.0, suffix: str = " pp") -> Row:
-    """A Row whose verdict is ``claim``'s test (:func:`cnnkit.ablation.verdicts.decide`) on ``b − a``."""
+               note: str = "", scale: float = 100.0, suffix: str = " pp", paper: float | None = None) -> Row:
+    """A Row whose verdict is ``claim``'s test (:func:`cnnkit.ablation.verdicts.decide`) on ``b − a``.
+
+    ``paper``: the paper's value of the difference as a number (for the differences plot), if it gives one.
+    """
     d = decide(a, b, claim, paired=paired)
     notes = "; ".join(x for x in (note, needed_text(d)) if x)
     return Row(quantity, decision_text(d, scale=scale, suffix=suffix), reference, d.verdict, notes, headline,
-               claim.describe(paired, unit=scale, suffix=suffix))
+               claim.describe(paired, unit=scale, suffix=suffix), _number(d.diff), _number(d.low), _number(d.high),
+               paper)
+
+
+def _number(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)
+
+
+def differences_frame(rows: list[Row]) -> pd.DataFrame:
+    """The judged differences of ``rows`` as the frame :func:`cnnkit.ablation.plot_differences` draws."""
+    data = [{"quantity": r.quantity.split(":")[0], "diff": r.diff, "low": r.low, "high": r.high,
+             "paper": math.nan if r.paper is None else r.paper, "verdict": r.verdict}
+            for r in rows if r.diff is not None]
+    frame = pd.DataFrame(data, columns=["quantity", "diff", "low", "high", "paper", "verdict"])
+    return frame.astype({"diff": float, "low": float, "high": float, "paper": float})
 
 
 def diff_row(runs: pd.DataFrame, a: str, b: str, metric: str, *, quantity: str, reference: str,
-             expect: str, note: str = "", margin: float = 0.0, headline: bool = False, paired: bool = True) -> Row:
+             expect: str, note: str = "", margin: float = 0.0, headline: bool = False, paired: bool = True,
+             paper: float | None = None) -> Row:
     """A table row for ``b − a`` of ``metric``, judged by the claim ``expect`` (a :data:`CLAIM_KINDS` name).
 
     Runs are paired by seed (the seeds both variants finished) unless ``paired=False`` (Welch). A
@@ -128,7 +146,7 @@ def diff_row(runs: pd.DataFrame, a: str, b: str, metric: str, *, quantity: str, 
         common = xa.index.intersection(xb.index)
         xa, xb = xa[common], xb[common]
     return judged_row(quantity, xa.to_numpy(), xb.to_numpy(), claim, reference=reference, paired=paired,
-                      headline=headline, note=note)
+                      headline=headline, note=note, paper=paper)
 
 
 def absolute_row(quantity: str, measured: str, reference: str, note: str = "") -> Row:

@@ -2,7 +2,18 @@
 
 A plain 56-layer net has *higher training error* than a plain 20-layer net — not
 overfitting but an optimisation problem — while with identity shortcuts the deeper net
-is the better one.
+trains as well or better. The design, fixed before any run (REFERENCE.md §2):
+
+* every net must leave chance before a difference means "degradation": a linear warm-up of the
+  learning rate (He et al. warmed ResNet-110 up at 0.01 for ~400 iterations), BN momentum 0.9
+  (Keras' 0.99 leaves the moving statistics near their start after a few hundred steps), and a
+  small CPU-sized net (width 8, 16x16 inputs) that gets enough iterations in minutes;
+* training error is what Fig. 6 plots: the running error of the mini-batches during training,
+  here averaged over each logging interval of ``log_every`` iterations; the final value is the
+  last interval's;
+* the claims are declared in :data:`CLAIMS` and judged with seeds *paired* (same seed = same
+  data order in every arm; :mod:`cnnkit.ablation.verdicts`); the headline is the interaction
+  ``(plain-56 − plain-20) − (resnet-56 − resnet-20) > 0``: shortcuts remove the degradation.
 """
 
 from __future__ import annotations
@@ -11,10 +22,22 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cnnkit.ablation import Experiment
+from cnnkit.ablation import Experiment, ProcessExecutor, run_experiment
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import PLAIN_CIFAR, RESNET_CIFAR_TEST_ERROR
-from cnnkit.studies._common import base_config, diff_row, mean_text
+from cnnkit.studies._common import absolute_row, base_config, by_seed, diff_row, judged_row, mean_text
+
+CHANCE = 0.8  # He et al.'s footnote: a net has started converging once its training error is below 80 %
+
+# What the paper says, declared before any run (b − a of the named metric, paired by seed).
+CLAIMS = {
+    "plain_train": Claim("positive"),     # Fig. 6 left: plain-56 trains to higher error than plain-20
+    "plain_test": Claim("positive"),      # ... and tests worse
+    "resnet_train": Claim("negative"),    # Fig. 6 right: resnet-56 trains to lower error than resnet-20
+    "resnet_test": Claim("negative"),     # Table 6: 6.97 % vs 8.75 %
+    "interaction": Claim("positive"),     # the plain depth gap exceeds the residual one
+}
 
 
 def variant_name(depth: int, plain: bool) -> str:
@@ -34,61 +57,145 @@ def _check_depths(depths: Sequence[int]) -> tuple[int, int]:
     return depths[0], depths[1]
 
 
-def experiment(*, depths: Sequence[int] = (20, 56), seeds: Sequence[int] = (0, 1), dataset: str = "fashion_mnist",
-               subset: int | None = 1500, epochs: int = 3, batch_size: int = 128, augment: str = "none",
-               bn_momentum: float = 0.9, recipe: str = "resnet_cifar", resolution: int | None = None,
-               name: str = "depth_degradation") -> Experiment:
+def experiment(*, depths: Sequence[int] = (20, 56), seeds: Sequence[int] = (0, 1, 2), dataset: str = "fashion_mnist",
+               subset: int | None = 7200, eval_subset: int | None = 1000, resolution: int | None = 16,
+               width: int = 8, iterations: int = 450, log_every: int = 30, batch_size: int = 64,
+               lr: float | None = 0.1, warmup_steps: int = 60, augment: str = "none", bn_momentum: float = 0.9,
+               recipe: str = "resnet_cifar", name: str = "depth_degradation") -> Experiment:
     """Plain and residual ``resnet_cifar`` nets at each depth (6n+2) × seeds.
 
     Args:
         depths: exactly two depths, shallow first (the paper: 20 and 56).
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution:
+        width: filters of the first stage (the paper: 16); 8 trains ~3x faster on a CPU.
+        iterations: training iterations (the paper: 64k); a multiple of ``log_every``.
+        log_every: iterations per logging interval: one point of the learning curves (training
+            error averaged over the interval, validation error at its end).
+        eval_subset: examples of the validation and test splits (the validation split is
+            evaluated at every logging point, so it is kept small).
+        lr, warmup_steps: peak learning rate after a linear warm-up of ``warmup_steps``
+            iterations (the recipe then divides it by 10 at 50 % and 75 % of the iterations).
+        seeds, dataset, subset, resolution, batch_size, augment, bn_momentum, recipe:
             see :class:`cnnkit.config.RunConfig`; the recipe defaults to the paper's
-            (SGD 0.1, momentum 0.9, wd 1e-4, ÷10 at 50 % and 75 % of the iterations).
+            (SGD momentum 0.9, weight decay 1e-4).
+        name: the experiment's name (its folder in the results store).
     """
     _check_depths(depths)
-    base = base_config(model="resnet_cifar", dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution)
-    variants = {variant_name(d, plain): {"model_options": {"depth": d, "plain": plain}}
-                for plain in (True, False) for d in depths}
+    if log_every < 1 or iterations < log_every or iterations % log_every:
+        raise ValueError(f"iterations={iterations!r} must be a positive multiple of log_every={log_every!r}, "
+                         "e.g. iterations=450, log_every=30")
+    base = base_config(model="resnet_cifar", dataset=dataset, subset=subset, epochs=iterations // log_every,
+                       batch_size=batch_size, augment=augment, bn_momentum=bn_momentum, recipe=recipe,
+                       resolution=resolution, eval_subset=eval_subset, steps_per_epoch=log_every, lr=lr,
+                       warmup_steps=warmup_steps)
+    # deep nets first: two workers then finish together (the longest runs start first)
+    variants = {variant_name(d, plain): {"model_options": {"depth": d, "plain": plain, "width": width}}
+                for d in sorted(depths, reverse=True) for plain in (True, False)}
     return Experiment(name, base, variants=variants, seeds=tuple(seeds))
 
 
+def run(exp: Experiment, root: str, *, workers: int = 2):
+    """Train the grid in ``workers`` processes sharing the CPUs; finished runs are kept, interrupted ones resume."""
+    executor = ProcessExecutor(workers) if workers > 1 else "local"
+    return run_experiment(exp, root=root, executor=executor)
+
+
+def curves(history: pd.DataFrame) -> pd.DataFrame:
+    """The learning curves in Fig. 6's form: ``family`` (plain/resnet), ``depth``, iterations, error in %."""
+    data = history[history["metric"] == "error"].copy()
+    parts = data["variant"].str.split("-", n=1, expand=True)
+    data["family"], data["depth"] = parts[0], parts[1].astype(int)
+    data["error %"] = 100 * data["value"]
+    data["iteration"] = data["step"]
+    return data
+
+
+def started(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Per variant: mean final training error and the seeds whose training error left chance (< 80 %)."""
+    train = history[(history["split"] == "train") & (history["metric"] == "error")]
+    first = train[train["value"] < CHANCE].groupby("run_id")["step"].min()
+    done = runs[runs["status"].isin(("done", "diverged"))]
+    rows = []
+    for v, group in done.groupby("variant", sort=False):
+        left = group["run_id"].map(first)
+        rows.append({"variant": v, "runs": len(group), "left chance": int(left.notna().sum()),
+                     "iterations to < 80 % error": round(float(left.mean()), 0) if left.notna().any() else None,
+                     "final training error %": round(100 * float(group["train_error"].mean()), 2)})
+    return pd.DataFrame(rows)
+
+
+def _interaction_row(runs: pd.DataFrame, shallow: int, deep: int) -> Row:
+    """``(plain deep − shallow) − (resnet deep − shallow)`` training error, per seed, paired."""
+    parts = [by_seed(runs, variant_name(d, plain), "train_error") for plain in (True, False) for d in (shallow, deep)]
+    seeds = parts[0].index
+    for p in parts[1:]:
+        seeds = seeds.intersection(p.index)
+    quantity = (f"training error, (plain-{deep} − plain-{shallow}) − (resnet-{deep} − resnet-{shallow}): "
+                "do shortcuts remove the degradation?")
+    reference = "> 0 (Fig. 6: plain nets degrade with depth, residual nets do not)"
+    if len(seeds) == 0:
+        return Row(quantity, "no seed finished all four nets", reference, "inconclusive", headline=True)
+    p_s, p_d, r_s, r_d = (p[seeds].to_numpy() for p in parts)
+    gap = (p_d - p_s) - (r_d - r_s)
+    return judged_row(quantity, [0.0] * len(gap), gap, CLAIMS["interaction"], reference=reference, headline=True)
+
+
 def summary_rows(runs: pd.DataFrame, depths: Sequence[int] = (20, 56)) -> list[Row]:
-    """Measured vs paper: the degradation pattern, then the absolute errors.
+    """Measured vs paper: the degradation pattern (paired by seed), then the absolute errors.
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
         depths: the two depths the experiment used, shallow first.
 
     Returns:
-        Rows for plain deep − shallow training and test error (the paper: positive, the
-        degradation problem), residual deep − shallow training and test error (negative), and
-        the residual nets' absolute test errors next to Table 6. A difference's verdict comes
-        from its Welch 95 % interval over seeds (:func:`cnnkit.studies.interval_verdict`).
+        Rows, each judged by its claim in :data:`CLAIMS`: plain deep − shallow training error
+        (headline) and test error, residual deep − shallow training and test error, the
+        interaction (headline), then the residual nets' absolute test errors next to Table 6
+        ("not comparable": another data set and budget).
     """
     shallow, deep = _check_depths(depths)
     p_s, p_d = variant_name(shallow, True), variant_name(deep, True)
     r_s, r_d = variant_name(shallow, False), variant_name(deep, False)
     tr, te = PLAIN_CIFAR["train_error"], PLAIN_CIFAR["test_error"]
-    paper_pair = "" if (shallow, deep) == (20, 56) else f"paper compares 20 vs 56; measured {shallow} vs {deep}"
+    same = (shallow, deep) == (20, 56)
+    pair = "" if same else f"paper compares 20 vs 56; measured {shallow} vs {deep}"
+
+    def plain_ref(ref):
+        return (f"≈ +{100 * (ref[56].low - ref[20].high):.0f} to +{100 * (ref[56].high - ref[20].low):.0f} pp "
+                "(Fig. 6 left, read off)")
+
     rows = [
-        diff_row(runs, p_s, p_d, "train_error", quantity=f"training error, {p_d} − {p_s}",
-                 reference=f"≈ +{100 * (tr[56].low - tr[20].high):.0f} to +{100 * (tr[56].high - tr[20].low):.0f} pp "
-                           f"(Fig. 6, read off)", expect="positive", note=paper_pair),
-        diff_row(runs, p_s, p_d, "test_error", quantity=f"test error, {p_d} − {p_s}",
-                 reference=f"≈ +{100 * (te[56].low - te[20].high):.0f} to +{100 * (te[56].high - te[20].low):.0f} pp "
-                           f"(Fig. 6, read off)", expect="positive", note=paper_pair),
+        diff_row(runs, p_s, p_d, "train_error", quantity=f"training error, {p_d} − {p_s}: the degradation problem",
+                 reference=plain_ref(tr), expect=CLAIMS["plain_train"].kind, note=pair, headline=True,
+                 paper=tr[56].value - tr[20].value if same else None),
+        _interaction_row(runs, shallow, deep),
         diff_row(runs, r_s, r_d, "train_error", quantity=f"training error, {r_d} − {r_s}",
-                 reference="< 0 (Fig. 6 right: the deeper ResNet trains to lower error)", expect="negative",
-                 note=paper_pair),
+                 reference="< 0 (Fig. 6 right: the deeper ResNet trains to lower error)",
+                 expect=CLAIMS["resnet_train"].kind, note=pair),
+        diff_row(runs, p_s, p_d, "test_error", quantity=f"test error, {p_d} − {p_s}", reference=plain_ref(te),
+                 expect=CLAIMS["plain_test"].kind, note=pair, paper=te[56].value - te[20].value if same else None),
         diff_row(runs, r_s, r_d, "test_error", quantity=f"test error, {r_d} − {r_s}",
                  reference=f"{100 * (RESNET_CIFAR_TEST_ERROR[56].value - RESNET_CIFAR_TEST_ERROR[20].value):+.2f} pp "
-                           f"(Table 6)", expect="negative", note=paper_pair),
+                           "(Table 6)", expect=CLAIMS["resnet_test"].kind, note=pair,
+                 paper=RESNET_CIFAR_TEST_ERROR[56].value - RESNET_CIFAR_TEST_ERROR[20].value if same else None),
     ]
     for d in depths:
         ref = RESNET_CIFAR_TEST_ERROR.get(d)
-        rows.append(Row(f"test error, {variant_name(d, False)}", mean_text(runs, variant_name(d, False), "test_error"),
-                        ref.text() if ref else "—", "inconclusive",
-                        "absolute errors compare only on CIFAR-10 with the full recipe"))
+        rows.append(absolute_row(f"test error, {variant_name(d, False)}", mean_text(runs, variant_name(d, False),
+                                 "test_error"), ref.text() if ref else "—",
+                                 "CIFAR-10 with 64k iterations there; Fashion-MNIST at 16x16 and a CPU budget here"))
     return rows
+
+
+def differences(p: dict) -> pd.DataFrame:
+    """What a run with the notebook parameters ``p`` does differently from the paper (a table for the report)."""
+    res = f"{p['resolution']}x{p['resolution']}" if p.get("resolution") else "native size"
+    rows = [("data", f"{p['dataset']} at {res}, {p['subset'] or 'all'} training images", "cifar10, 32x32, 45k images"),
+            ("width (first stage)", p["width"], 16),
+            ("iterations × batch", f"{p['iterations']} × {p['batch_size']}", "64k × 128"),
+            ("warm-up", f"linear over {p['warmup_steps']} iterations to lr {p['lr']}",
+             "lr 0.01 for ~400 iterations (ResNet-110 only), then 0.1"),
+            ("augmentation", p["augment"], "resnet_cifar (pad 4, random crop, flip)"),
+            ("BN momentum", p["bn_momentum"], "0.9 (Torch's running-average factor 0.1)"),
+            ("training error", f"running mean over every {p['log_every']} iterations", "running, per iteration"),
+            ("seeds", f"{len(p['seeds'])}, paired (same seed, same data order)", "one run per net in Fig. 6")]
+    return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "He et al. 2016"])

@@ -1,16 +1,14 @@
 """The studies behind notebooks 01–03: verdicts, tables and experiment grids, on hand-made run frames."""
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 from study_frames import runs_frame
 
-from cnnkit.studies import activations, conclusion, depth, diff_row, interval_verdict, lrn, pp
-
-T975_DF4 = 2.7764451051977987  # Student's t, 0.975 quantile, 4 degrees of freedom (tables)
-
+from cnnkit.studies import absolute_row, conclusion, depth, diff_row, interval_verdict, lrn, pp, relu_vs_tanh
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -48,21 +46,29 @@ def test_interval_verdict_rejects_bad_direction():
         interval_verdict(0.1, 0.2, "up")
 
 
-def test_diff_row_matches_a_hand_computed_welch_interval():
-    runs = runs_frame({"a": {"test_error": [0.10, 0.11, 0.12]}, "b": {"test_error": [0.20, 0.21, 0.22]}})
-    # equal variances 1e-4, n=3 each: Welch df = 4, half-width t(4) * sqrt(1e-4/3 + 1e-4/3)
-    half = T975_DF4 * math.sqrt(2e-4 / 3)
+def test_diff_row_pairs_by_seed_and_reports_the_90_interval():
+    runs = runs_frame({"a": {"test_error": [0.10, 0.11, 0.12]}, "b": {"test_error": [0.20, 0.22, 0.21]}})
+    # per-seed differences 0.10, 0.11, 0.09: mean 0.10, sd 0.01; t(2) 0.95 quantile 2.919986
+    half = 2.919986 * 0.01 / math.sqrt(3)
     row = diff_row(runs, "a", "b", "test_error", quantity="q", reference="r", expect="positive", note="n")
-    assert row.measured == f"+10.00 pp [95 % CI {100 * (0.1 - half):+.2f} pp, {100 * (0.1 + half):+.2f} pp] (n=3+3)"
-    assert row.measured == "+10.00 pp [95 % CI +7.73 pp, +12.27 pp] (n=3+3)"
+    assert row.measured.startswith(f"+10.00 pp [90 % CI {100 * (0.1 - half):+.2f}, {100 * (0.1 + half):+.2f}], p = ")
+    assert row.measured.endswith("(n = 3)")
     assert (row.quantity, row.reference, row.verdict, row.note) == ("q", "r", "agrees", "n")
+    assert row.diff == pytest.approx(0.1) and row.low == pytest.approx(0.1 - half)
+    assert row.test.startswith("one-sided paired t")
     assert diff_row(runs, "a", "b", "test_error", quantity="q", reference="r", expect="negative").verdict == "disagrees"
+
+
+def test_diff_row_unpaired_uses_welch():
+    runs = runs_frame({"a": {"test_error": [0.10, 0.11, 0.12]}, "b": {"test_error": [0.20, 0.21, 0.22]}})
+    row = diff_row(runs, "a", "b", "test_error", quantity="q", reference="r", expect="positive", paired=False)
+    assert row.test.startswith("one-sided Welch t") and row.measured.endswith("(n = 6)") and row.verdict == "agrees"
 
 
 def test_diff_row_with_one_seed_has_no_interval_and_no_verdict():
     runs = runs_frame({"a": {"test_error": [0.10]}, "b": {"test_error": [0.30]}})
     row = diff_row(runs, "a", "b", "test_error", quantity="q", reference="r", expect="positive")
-    assert (row.measured, row.verdict) == ("+20.00 pp (n=1+1)", "inconclusive")
+    assert (row.measured, row.verdict) == ("+20.00 pp (n = 1)", "inconclusive")
 
 
 def test_diff_row_says_when_a_variant_has_no_finished_run():
@@ -72,11 +78,20 @@ def test_diff_row_says_when_a_variant_has_no_finished_run():
     assert (row.measured, row.verdict) == ("no finished run of b", "inconclusive")
 
 
-def test_pp_and_conclusion():
+def test_inconclusive_rows_say_how_many_seeds_would_decide():
+    runs = runs_frame({"a": {"e": [0.10, 0.20, 0.15]}, "b": {"e": [0.13, 0.19, 0.19]}})
+    row = diff_row(runs, "a", "b", "e", quantity="q", reference="r", expect="positive")
+    assert row.verdict == "inconclusive" and re.search(r"≈ \d+ seeds per arm would decide", row.note)
+
+
+def test_pp_and_conclusion_count_judged_rows_and_state_headlines():
     assert pp(0.021) == "+2.10 pp" and pp(-0.5) == "-50.00 pp" and pp(math.nan) == "n/a"
-    runs = runs_frame({"a": {"e": [0.1, 0.11, 0.12]}, "b": {"e": [0.2, 0.21, 0.22]}})
-    rows = [diff_row(runs, "a", "b", "e", quantity="q", reference="r", expect=e) for e in ("positive", "negative")]
-    assert conclusion(rows).startswith("Of 2 rows, 1 agree with the paper, 1 disagree and 0 are inconclusive")
+    runs = runs_frame({"a": {"e": [0.1, 0.11, 0.12]}, "b": {"e": [0.2, 0.22, 0.21]}})
+    rows = [diff_row(runs, "a", "b", "e", quantity="q", reference="r", expect=e, headline=e == "positive")
+            for e in ("positive", "negative")]
+    text = conclusion(rows + [absolute_row("abs", "1 %", "2 %")])
+    assert text.startswith("q: measured +10.00 pp") and "this agrees with the paper" in text
+    assert "Of 2 judged rows, 1 agree with the paper, 1 disagree and 0 are inconclusive; 1 absolute" in text
 
 
 # --- 01 depth ------------------------------------------------------------------------------------
@@ -88,35 +103,43 @@ def depth_runs(plain_20, plain_56, resnet_20, resnet_56, depths=(20, 56)):
     return runs_frame({v: {"train_error": e, "test_error": [x + 0.03 for x in e]} for v, e in values.items()})
 
 
-def test_depth_rows_agree_when_plain_56_is_clearly_worse():
-    runs = depth_runs([0.10, 0.11, 0.12], [0.20, 0.21, 0.22], [0.10, 0.105, 0.11], [0.08, 0.085, 0.09])
+def test_depth_rows_agree_when_plain_56_degrades_and_resnet_56_does_not():
+    runs = depth_runs([0.10, 0.11, 0.12], [0.20, 0.22, 0.21], [0.10, 0.105, 0.11], [0.08, 0.087, 0.09])
     rows = depth.summary_rows(runs, (20, 56))
-    assert [r.verdict for r in rows] == ["agrees"] * 4 + ["inconclusive"] * 2
-    assert rows[0].quantity == "training error, plain-56 − plain-20"
+    assert [r.verdict for r in rows] == ["agrees"] * 5 + ["not comparable"] * 2
+    assert rows[0].quantity.startswith("training error, plain-56 − plain-20") and rows[0].headline
     assert rows[0].measured.startswith("+10.00 pp")
+    assert rows[1].quantity.startswith("training error, (plain-56 − plain-20) − (resnet-56 − resnet-20)")
+    assert rows[1].headline and rows[1].diff == pytest.approx(0.1 + 0.0193333, abs=1e-6)
     # paper: plain-56 − plain-20 from Fig. 6 (9–10 % vs 5–7 % train, 13–15 % vs 8–10 % test); Table 6: 6.97 − 8.75
-    assert rows[0].reference.startswith("≈ +2 to +5 pp") and rows[1].reference.startswith("≈ +3 to +7 pp")
-    assert rows[3].reference.startswith("-1.78 pp")
-    assert rows[4].quantity == "test error, resnet-20" and rows[4].reference.startswith("8.75 %")
-    assert rows[4].measured == "13.50 ± 1.24 % (n=3)"
-    assert all(r.note == "" for r in rows[:4])
+    assert rows[0].reference.startswith("≈ +2 to +5 pp") and rows[3].reference.startswith("≈ +3 to +7 pp")
+    assert rows[4].reference.startswith("-1.78 pp") and rows[4].paper == pytest.approx(0.0697 - 0.0875)
+    assert rows[5].quantity == "test error, resnet-20" and rows[5].reference.startswith("8.75 %")
+    assert rows[5].measured == "13.50 ± 1.24 % (n=3)"
 
 
 def test_depth_rows_disagree_when_plain_56_is_clearly_better():
-    runs = depth_runs([0.20, 0.21, 0.22], [0.10, 0.11, 0.12], [0.08, 0.085, 0.09], [0.10, 0.105, 0.11])
-    assert [r.verdict for r in depth.summary_rows(runs)][:4] == ["disagrees"] * 4
+    runs = depth_runs([0.20, 0.22, 0.21], [0.10, 0.11, 0.12], [0.08, 0.087, 0.09], [0.10, 0.105, 0.11])
+    assert [r.verdict for r in depth.summary_rows(runs)][:5] == ["disagrees"] * 5
 
 
 def test_depth_rows_are_inconclusive_when_the_seeds_overlap():
-    runs = depth_runs([0.10, 0.20, 0.15], [0.12, 0.22, 0.14], [0.10, 0.2, 0.1], [0.1, 0.21, 0.09])
-    assert {r.verdict for r in depth.summary_rows(runs)} == {"inconclusive"}
+    runs = depth_runs([0.10, 0.20, 0.15], [0.12, 0.19, 0.17], [0.10, 0.2, 0.1], [0.11, 0.19, 0.12])
+    assert {r.verdict for r in depth.summary_rows(runs)[:5]} == {"inconclusive"}
+
+
+def test_depth_interaction_decides_where_the_residual_gap_alone_does_not():
+    # residual deep − shallow noisy around +1 pp, plain gap +20 pp: the interaction still decides
+    runs = depth_runs([0.20, 0.21, 0.19], [0.40, 0.42, 0.38], [0.13, 0.12, 0.14], [0.15, 0.12, 0.145])
+    rows = depth.summary_rows(runs)
+    assert rows[1].verdict == "agrees" and rows[2].verdict == "inconclusive"
 
 
 def test_depth_rows_for_other_depths_say_so():
     runs = depth_runs([0.1, 0.11], [0.2, 0.21], [0.1, 0.11], [0.1, 0.11], depths=(8, 14))
     rows = depth.summary_rows(runs, [8, 14])
-    assert rows[0].note == "paper compares 20 vs 56; measured 8 vs 14"
-    assert rows[4].reference == "—"  # no paper number for ResNet-8
+    assert rows[0].note.startswith("paper compares 20 vs 56; measured 8 vs 14") and rows[0].paper is None
+    assert rows[6].reference == "—"  # no paper number for ResNet-14
 
 
 @pytest.mark.parametrize("depths, match", [([56, 20], "shallow first"), ([20], "two depths"),
@@ -127,139 +150,152 @@ def test_depth_experiment_rejects_bad_depths(depths, match):
         depth.experiment(depths=depths)
 
 
+def test_depth_experiment_rejects_iterations_that_do_not_fill_the_log_intervals():
+    with pytest.raises(ValueError, match="iterations=100 must be a positive multiple of log_every=30"):
+        depth.experiment(iterations=100, log_every=30)
+
+
 def test_depth_experiment_runs():
-    exp = depth.experiment(depths=[8, 14], seeds=[0, 1], subset=100, epochs=1)
-    assert list(exp.variants) == ["plain-8", "plain-14", "resnet-8", "resnet-14"]
+    exp = depth.experiment(depths=[8, 14], seeds=[0, 1], subset=100, iterations=40, log_every=20)
+    assert list(exp.variants) == ["plain-14", "resnet-14", "plain-8", "resnet-8"]  # deep first: workers end together
     specs = exp.runs()  # validates every config through RunConfig
     assert [s.run_id for s in specs] == [f"{v}__s{s}" for v in exp.variants for s in (0, 1)]
     first = specs[0].config
-    assert first["model"] == "resnet_cifar" and first["model_options"] == {"depth": 8, "plain": True}
-    assert (first["subset"], first["epochs"], first["seed"], first["recipe"]) == (100, 1, 0, "resnet_cifar")
-    assert specs[-1].config["model_options"] == {"depth": 14, "plain": False}
+    assert first["model"] == "resnet_cifar" and first["model_options"] == {"depth": 14, "plain": True, "width": 8}
+    assert (first["subset"], first["epochs"], first["steps_per_epoch"], first["seed"]) == (100, 2, 20, 0)
+    assert (first["warmup_steps"], first["lr"], first["eval_subset"], first["resolution"]) == (60, 0.1, 1000, 16)
 
 
-# --- 02 activations --------------------------------------------------------------------------------
+def test_depth_started_counts_the_runs_that_left_chance():
+    runs = depth_runs([0.3, 0.3], [0.85, 0.5], [0.2, 0.2], [0.2, 0.2])
+    errors = {"plain-56__s0": [0.9, 0.88, 0.85], "plain-56__s1": [0.9, 0.7, 0.5]}
+    history = history_frame({r: 300 for r in runs["run_id"]}, {**{r: [0.9, 0.5, 0.3] for r in runs["run_id"]},
+                                                              **errors})
+    table = depth.started(runs, history).set_index("variant")
+    assert table.loc["plain-56", "left chance"] == 1 and table.loc["plain-20", "left chance"] == 2
+    assert table.loc["plain-56", "iterations to < 80 % error"] == 200
+
+
+# --- 02 ReLU vs tanh ------------------------------------------------------------------------------
 
 def activation_runs(relu, tanh):
-    return runs_frame({"relu": {"iterations_to_target": relu, "train_error": [0.2] * len(relu)},
-                       "tanh": {"iterations_to_target": tanh, "train_error": [0.3] * len(tanh)}})
+    return runs_frame({"relu": {"iterations_to_target": relu, "train_error": [0.2 + 0.01 * i for i in range(len(relu))]},
+                       "tanh": {"iterations_to_target": tanh, "train_error": [0.3 + 0.02 * i for i in range(len(tanh))]}})
 
 
-STEPS = {"relu__s0": 1000, "relu__s1": 1000, "tanh__s0": 1000, "tanh__s1": 1000}
+STEPS = {f"{v}__s{i}": 1000 for v in ("relu", "tanh") for i in range(3)}
 
 
-def test_total_iterations_is_the_last_step_of_each_run():
-    history = history_frame({"a__s0": 90, "b__s0": 30})
-    assert activations.total_iterations(history).to_dict() == {"a__s0": 90, "b__s0": 30}
-    assert activations.total_iterations(history.iloc[:0]).empty
+def test_speedup_agrees_when_relu_is_clearly_faster():
+    runs, history = activation_runs([100, 120, 110], [600, 660, 500]), history_frame(STEPS)
+    rows = relu_vs_tanh.summary_rows(runs, history, target_error=0.15)
+    assert rows[0].headline and rows[0].verdict == "agrees"
+    ratio = math.exp(np.mean(np.log([6.0, 5.5, 500 / 110])))
+    assert rows[0].measured.startswith(f"{ratio:.2f}x [90 % CI ")
+    assert rows[0].quantity == "iterations to 15.0 % training error, tanh / relu"
+    assert rows[0].reference.startswith("6x at 25 % on CIFAR-10 (Krizhevsky et al. 2012")
+    assert rows[1].verdict == "agrees"  # final training error tanh − relu: +10, +11, +12 pp
+    assert rows[2].measured == "110 (reached in 3 of 3 runs)" and rows[2].verdict == "not comparable"
 
 
-def test_speedup_when_both_reach_the_target():
-    runs, history = activation_runs([100, 120], [600, 660]), history_frame(STEPS)
-    ratio, censored = activations.speedup(runs, history)
-    assert ratio == pytest.approx(630 / 110) and not censored
-    rows = activations.summary_rows(runs, history)
-    assert rows[0].measured == "5.73x" and rows[0].verdict == "agrees"
-    assert rows[0].quantity == "iterations to 25 % training error, tanh / relu"
-    assert rows[0].reference.startswith("6x (Krizhevsky et al. 2012")
-    assert rows[2].measured == "110 (reached in 2 of 2 runs)" and rows[4].measured == "630 (reached in 2 of 2 runs)"
-    assert rows[1].measured == "relu not reached; tanh not reached" and rows[1].verdict == "inconclusive"
-
-
-def test_speedup_is_a_lower_bound_when_tanh_never_gets_there():
-    runs = activation_runs([100, 120], [600, None])
+def test_speedup_counts_a_censored_tanh_run_with_its_length():
+    runs = activation_runs([100, 120, 110], [600, None, 700])
     history = history_frame({**STEPS, "tanh__s1": 900})
-    ratio, censored = activations.speedup(runs, history)
-    assert ratio == pytest.approx((600 + 900) / 2 / 110) and censored
-    rows = activations.summary_rows(runs, history, target_error=0.1)
-    assert rows[0].measured == f"≥ {(600 + 900) / 2 / 110:.2f}x" and rows[0].verdict == "agrees"
-    assert rows[0].quantity.startswith("iterations to 10 % training error")
-    assert rows[4].measured == "600 (reached in 1 of 2 runs)"
-    none = activation_runs([100, 120], [None, None])
-    assert activations.summary_rows(none, history)[4].measured == "not reached in 1000 iterations"
+    row = relu_vs_tanh.summary_rows(runs, history, target_error=0.1)[0]
+    ratio = math.exp(np.mean(np.log([6.0, 900 / 120, 700 / 110])))
+    assert row.measured.startswith(f"≥ {ratio:.2f}x") and row.verdict == "agrees"
+    assert "1 of 3 tanh runs never reached the target" in row.note
 
 
-def test_speedup_verdicts():
+def test_speedup_disagrees_when_tanh_is_faster_and_is_inconclusive_when_runs_overlap():
     history = history_frame(STEPS)
-    assert activations.speedup_verdict(activation_runs([100, 120], [50, 60]), history) == "disagrees"
-    assert activations.speedup_verdict(activation_runs([100, 300], [200, 400]), history) == "inconclusive"
-    # a censored tanh run below a ReLU run: the bound decides nothing
-    assert activations.speedup_verdict(activation_runs([900, 950], [None, 500]),
-                                       history_frame({**STEPS, "tanh__s0": 1000})) == "inconclusive"
+    assert relu_vs_tanh.speedup_row(activation_runs([300, 320, 310], [100, 110, 90]), history, "relu", "tanh",
+                                    0.2).verdict == "disagrees"
+    row = relu_vs_tanh.speedup_row(activation_runs([100, 300, 200], [200, 250, 190]), history, "relu", "tanh", 0.2)
+    assert row.verdict == "inconclusive" and "seeds per arm would decide" in row.note
 
 
-def test_epochs_to_target_row():
-    errors = {"relu__s0": [0.5, 0.2, 0.1], "relu__s1": [0.3, 0.24, 0.2],
-              "tanh__s0": [0.6, 0.4, 0.3], "tanh__s1": [0.6, 0.4, 0.25]}
-    history = history_frame(STEPS, errors)
-    reached = activations.epochs_to_target(history, 0.25)
-    assert reached[["relu__s0", "relu__s1", "tanh__s1"]].tolist() == [2.0, 2.0, 3.0] and np.isnan(reached["tanh__s0"])
-    row = activations.summary_rows(activation_runs([100, 120], [600, None]), history, target_error=0.25)[1]
-    assert row.quantity == "epochs to 25 % training error (epoch mean), relu vs tanh"
-    assert (row.measured, row.verdict) == ("relu 2.0; tanh 3.0 (1 of 2 runs)", "agrees")  # the censored run: >= 3
-    fast_tanh = history_frame(STEPS, {**errors, "tanh__s0": [0.2] * 3, "tanh__s1": [0.1] * 3})
-    assert activations.summary_rows(activation_runs([1, 2], [3, 4]), fast_tanh)[1].verdict == "disagrees"
-
-
-def test_speedup_is_nan_when_relu_misses_the_target():
-    runs, history = activation_runs([100, None], [600, 660]), history_frame(STEPS)
-    ratio, _ = activations.speedup(runs, history)
-    assert math.isnan(ratio)
-    row = activations.summary_rows(runs, history)[0]
-    assert (row.measured, row.verdict) == ("relu did not reach the target in every run", "inconclusive")
-
-
-def test_iterations_skip_failed_runs():
-    runs = runs_frame({"relu": {"iterations_to_target": [100, None]}}, status={"relu": ["done", "failed"]})
-    to_target, total = activations.iterations(runs, history_frame({"relu__s0": 400}), "relu")
-    np.testing.assert_array_equal(to_target, [100.0])
-    np.testing.assert_array_equal(total, [400.0])
+def test_sweep_picks_the_fastest_rate_per_arm_and_the_linear_target():
+    names = ["relu lr=0.01", "relu lr=0.1", "tanh lr=0.01", "tanh lr=0.1", "linear lr=0.01", "linear lr=0.1"]
+    runs = pd.DataFrame({"run_id": [f"{n}__s100" for n in names], "variant": names, "seed": 100,
+                         "status": ["done", "diverged", "done", "done", "done", "done"],
+                         "train_error": [0.2, math.nan, 0.3, 0.25, 0.19, 0.21]})
+    curves = {"relu lr=0.01": [0.5, 0.2], "relu lr=0.1": [0.1, math.nan], "tanh lr=0.01": [0.6, 0.3],
+              "tanh lr=0.1": [0.4, 0.25], "linear lr=0.01": [0.3, 0.19], "linear lr=0.1": [0.25, 0.21]}
+    history = pd.DataFrame([(f"{n}__s100", n, 100, e + 1, 10 * (e + 1), "train", "error", v)
+                            for n, vs in curves.items() for e, v in enumerate(vs)],
+                           columns=["run_id", "variant", "seed", "epoch", "step", "split", "metric", "value"])
+    table = relu_vs_tanh.sweep_table(runs, history)
+    lrs, target = relu_vs_tanh.chosen(table)
+    assert lrs == {"linear": 0.1, "relu": 0.01, "tanh": 0.1}  # the diverged relu rate is out
+    assert target == pytest.approx(0.21)
+    table.loc[table["arm"] == "tanh", "chosen"] = False
+    with pytest.raises(ValueError, match=r"no usable sweep run for \['tanh'\]"):
+        relu_vs_tanh.chosen(table)
 
 
 @pytest.mark.parametrize("kwargs, match", [({"target_error": 0}, "target_error"), ({"target_error": 1.5}, "1.5"),
-                                           ({"activations": ["relu"]}, "two or more"),
-                                           ({"activations": ["relu", "relu"]}, "distinct")])
-def test_activations_experiment_rejects_bad_arguments(kwargs, match):
+                                           ({"activations": ["relu"]}, "two distinct"),
+                                           ({"activations": ["relu", "relu"]}, "two distinct"),
+                                           ({"activations": ["relu", "softsign"]}, "softsign")])
+def test_relu_vs_tanh_experiment_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        activations.experiment(**kwargs)
+        relu_vs_tanh.experiment(**kwargs)
 
 
-def test_activations_experiment_runs():
-    exp = activations.experiment(seeds=[3], target_error=0.2)
+def test_relu_vs_tanh_experiments_run():
+    exp = relu_vs_tanh.experiment(seeds=[3], lrs={"relu": 0.02, "tanh": 0.05}, target_error=0.2)
     specs = exp.runs()
     assert [s.run_id for s in specs] == ["relu__s3", "tanh__s3"]
-    assert specs[1].config["model_options"] == {"activation": "tanh"}
-    assert specs[1].config["target_train_error"] == 0.2 and specs[1].config["model"] == "alexnet_cifar"
+    assert specs[0].config["model_options"] == {"activation": "relu", "norm": None, "kernel_initializer": "he_normal"}
+    tanh = specs[1].config
+    assert (tanh["lr"], tanh["target_train_error"], tanh["weight_decay"], tanh["augment"]) == (0.05, 0.2, 0.0, "none")
+    sweep = relu_vs_tanh.sweep(lrs=[0.01, 0.1]).runs()
+    assert [s.variant for s in sweep] == ["relu lr=0.01", "relu lr=0.1", "tanh lr=0.01", "tanh lr=0.1",
+                                          "linear lr=0.01", "linear lr=0.1"]
+    assert sweep[-1].config["model"] == "linear" and {s.seed for s in sweep} == {100}
 
 
 # --- 03 LRN ------------------------------------------------------------------------------------------
 
-def test_lrn_rows():
-    runs = runs_frame({"lrn": {"test_error": [0.11, 0.115, 0.12]}, "none": {"test_error": [0.13, 0.135, 0.14]},
+def test_lrn_rows_support_alexnet_when_lrn_clearly_helps():
+    runs = runs_frame({"lrn": {"test_error": [0.11, 0.115, 0.12]}, "none": {"test_error": [0.13, 0.136, 0.139]},
                        "batch": {"test_error": [0.09, 0.095, 0.10]}})
     rows = lrn.summary_rows(runs)
-    assert [r.verdict for r in rows] == ["agrees", "agrees", "inconclusive", "inconclusive", "inconclusive"]
-    assert rows[0].quantity == "test error, no normalisation − LRN" and rows[0].reference.startswith("+2 pp")
-    assert rows[0].measured.startswith("+2.00 pp")
-    assert rows[1].quantity == "test error, BN − LRN" and rows[1].measured.startswith("-2.00 pp")
-    assert [r.quantity for r in rows[2:]] == ["test error, lrn", "test error, none", "test error, batch"]
-    assert rows[2].reference.startswith("11.00 %") and rows[3].reference.startswith("13.00 %")
+    assert [r.verdict for r in rows] == ["agrees", "disagrees", "agrees"] + ["not comparable"] * 3
+    assert rows[0].headline and rows[1].headline and rows[0].reference.startswith("+2 pp")
+    assert rows[0].measured.startswith("+2.00 pp") and rows[1].test.startswith("TOST")
+    assert rows[2].quantity == "test error, BN − LRN" and rows[2].measured.startswith("-2.00 pp")
+    assert [r.quantity for r in rows[3:]] == ["test error, lrn", "test error, none", "test error, batch"]
+    assert rows[3].reference.startswith("11.00 %") and rows[4].reference.startswith("13.00 %")
+    assert lrn.supported(rows) == "The data support AlexNet's claim: LRN lowers the test error."
     without_bn = lrn.summary_rows(runs[runs["variant"] != "batch"])
-    assert len(without_bn) == 3 and "BN" not in " ".join(r.quantity for r in without_bn)
+    assert len(without_bn) == 4 and "BN" not in " ".join(r.quantity for r in without_bn)
 
 
-def test_lrn_rows_disagree_when_lrn_hurts():
-    runs = runs_frame({"lrn": {"test_error": [0.13, 0.135, 0.14]}, "none": {"test_error": [0.11, 0.115, 0.12]}})
-    assert lrn.summary_rows(runs)[0].verdict == "disagrees"
+def test_lrn_rows_support_vgg_when_lrn_changes_nothing():
+    runs = runs_frame({"lrn": {"test_error": [0.110, 0.120, 0.115, 0.118]},
+                       "none": {"test_error": [0.111, 0.119, 0.116, 0.118]}})
+    rows = lrn.summary_rows(runs)
+    assert [r.verdict for r in rows[:2]] == ["inconclusive", "agrees"]
+    assert lrn.supported(rows).startswith("The data support VGG's claim")
+
+
+def test_lrn_rows_decide_nothing_when_the_seeds_scatter():
+    runs = runs_frame({"lrn": {"test_error": [0.10, 0.14, 0.12]}, "none": {"test_error": [0.12, 0.12, 0.13]}})
+    rows = lrn.summary_rows(runs)
+    assert [r.verdict for r in rows[:2]] == ["inconclusive", "inconclusive"]
+    assert lrn.supported(rows) == "The data decide between neither claim at this number of seeds."
 
 
 @pytest.mark.parametrize("norms", [["lrn", "group"], ["lrn", "batch"], ["none"], ["lrn", "none", "lrn"]])
 def test_lrn_experiment_rejects_bad_norms(norms):
-    with pytest.raises(ValueError, match="norms must include 'lrn' and 'none'"):
+    with pytest.raises(ValueError, match="norms must include 'none' and 'lrn'"):
         lrn.experiment(norms=norms)
 
 
 def test_lrn_experiment_runs():
-    specs = lrn.experiment(seeds=[0]).runs()
-    assert [s.run_id for s in specs] == ["lrn__s0", "none__s0", "batch__s0"]
-    assert [s.config["model_options"]["norm"] for s in specs] == ["lrn", None, "batch"]
+    specs = lrn.experiment(seeds=[0], norms=["none", "lrn", "batch"]).runs()
+    assert [s.run_id for s in specs] == ["none__s0", "lrn__s0", "batch__s0"]
+    assert [s.config["model_options"]["norm"] for s in specs] == [None, "lrn", "batch"]
+    assert (specs[0].config["steps_per_epoch"], specs[0].config["epochs"], specs[0].config["lr"]) == (100, 6, 0.02)
