@@ -7,10 +7,10 @@ that declares its arguments; :func:`main` wires them together.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's start-up log lines are kept out of the output by cnnkit/__init__.py (cnnkit._console).
 
 
 class CLIError(Exception):
@@ -49,7 +49,7 @@ def _add_run_options(p) -> None:
     p.add_argument("--out", default="reports", help="folder for executed notebooks, HTML reports and results")
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds one cell may run (default: no limit)")
     p.add_argument("--code", default="fold", choices=("show", "fold", "hide"), help="code cells in the HTML")
-    p.add_argument("--no-progress", action="store_true", help="no papermill progress bar")
+    p.add_argument("--no-progress", action="store_true", help="no papermill progress bar and no per-epoch lines")
 
 
 def _run_all(paths, args, overrides) -> int:
@@ -63,9 +63,10 @@ def _run_all(paths, args, overrides) -> int:
     for path in paths:  # ... and its parameters are valid, before executing any
         resolve_parameters(path, args.preset, overrides)
     _check_writable(Path(args.out))
-    failed = 0
+    failed, times = 0, {}
     for path in paths:
         print(f"cnnkit run: {Path(path).name} (preset {args.preset}) ...", flush=True)
+        start = time.perf_counter()
         try:
             html = run_notebook(path, preset=args.preset, parameters=overrides, out_dir=args.out,
                                 cell_timeout=args.cell_timeout, code=args.code, progress=not args.no_progress)
@@ -73,8 +74,28 @@ def _run_all(paths, args, overrides) -> int:
         except NotebookError as exc:
             failed += 1
             print(f"cnnkit run: error: {exc}", file=sys.stderr, flush=True)
+        times[Path(path).stem] = round(time.perf_counter() - start, 1)
+    record_times(Path(args.out), times)
     print(f"cnnkit run: index {build_index(args.out)}")
+    if len(times) > 1:
+        width = max(map(len, times))
+        print("cnnkit run: wall time per notebook\n" + "\n".join(f"  {k:<{width}}  {v:7.1f} s" for k, v in times.items())
+              + f"\n  {'total':<{width}}  {sum(times.values()):7.1f} s", flush=True)
     return 1 if failed else 0
+
+
+def record_times(folder, times: dict[str, float]) -> None:
+    """Merge this run's wall time per notebook into ``<folder>/wall_times.json`` (the index shows them)."""
+    import json
+
+    from cnnkit._atomic import atomic_write_text
+
+    path = folder / "wall_times.json"
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    atomic_write_text(path, json.dumps({**(known if isinstance(known, dict) else {}), **times}, indent=1))
 
 
 def _check_writable(folder) -> None:
@@ -100,13 +121,22 @@ def cmd_run(args) -> int:
 def add_report(sub) -> None:
     p = sub.add_parser("report", help="build index.html over the executed notebooks in a folder")
     p.add_argument("folder", nargs="?", default="reports")
+    p.add_argument("--markdown", action="store_true", help="print the results as Markdown (headline claims, "
+                                                            "verdict counts, wall times) instead")
+    p.add_argument("--readme", metavar="PATH", help="rewrite the results block of this README from the summaries")
     p.set_defaults(func=cmd_report)
 
 
 def cmd_report(args) -> int:
+    from cnnkit.notebook.markdown import results_markdown, update_readme
     from cnnkit.notebook.report import build_index
 
-    print(build_index(args.folder))
+    if args.markdown:
+        print(results_markdown(args.folder), end="")
+    elif args.readme:
+        print(update_readme(args.readme, args.folder))
+    else:
+        print(build_index(args.folder))
     return 0
 
 
