@@ -22,7 +22,7 @@ import pandas as pd
 from cnnkit.ablation import Experiment
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ATTENTION
-from cnnkit.studies._common import base_config, checked_variants, diff_row, mean_text
+from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, mean_text
 
 ATTENTIONS = ("se", "cbam", "bam")
 # The papers' placements: SE and CBAM on every residual branch, BAM after each downsampling stage.
@@ -110,21 +110,21 @@ def experiment(*, attentions: Sequence[str] = ATTENTIONS, seeds: Sequence[int] =
                dataset: str = "fashion_mnist", subset: int | None = 1000, epochs: int = 2, batch_size: int = 32,
                augment: str = "none", bn_momentum: float = 0.9, depth: int = 20, width: int = 16,
                bam_placement: str = "stage", recipe: str = "resnet_cifar", resolution: int | None = None,
-               name: str = "attention") -> Experiment:
+               eval_subset: int | None = None, name: str = "attention") -> Experiment:
     """ResNet-``depth`` without attention (variant ``"none"``) and with each module × seeds.
 
     Args:
         attentions: modules to compare with the plain net (``"se"``, ``"cbam"``, ``"bam"``).
         depth, width: the ``resnet_cifar`` net (ResNet-20: 20, 16).
         bam_placement: ``"stage"`` (the BAM paper: after stages 1 and 2) or ``"block"``.
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution:
+        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution, eval_subset:
             see :class:`cnnkit.config.RunConfig`.
         name: the experiment's name (its folder in the results store).
     """
     placement = {**PAPER_PLACEMENT, "bam": bam_placement}
     base = base_config(model="resnet_cifar", dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
                        augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       model_options={"depth": depth, "width": width})
+                       eval_subset=eval_subset, model_options={"depth": depth, "width": width})
     variants = {"none": {}}
     variants.update({a: {"model_options.attention": a, "model_options.attention_placement": placement[a]}
                      for a in _check_attentions(attentions)})
@@ -138,7 +138,8 @@ def _overhead_row(imagenet: pd.DataFrame, kind: str) -> Row:
     verdict = "agrees" if abs(added - ref.value) <= 0.005e6 else "disagrees"
     return Row(f"parameters added to ResNet-50, {kind.upper()}", f"+{added:,}",
                f"+{ref.value / 1e6:.2f} M ({ref.source})", verdict,
-               "ImageNet ResNet-50, 1000 classes; papers' tables round to 0.01 M")
+               "ImageNet ResNet-50, 1000 classes; papers' tables round to 0.01 M", kind == "se",
+               "exact count, to the table's rounding (±0.005 M)")
 
 
 def summary_rows(runs: pd.DataFrame, overhead: pd.DataFrame, imagenet: pd.DataFrame | None = None) -> list[Row]:
@@ -150,23 +151,24 @@ def summary_rows(runs: pd.DataFrame, overhead: pd.DataFrame, imagenet: pd.DataFr
         imagenet: :func:`overhead_table` of ``resnet50`` at 224x224x3 / 1000 classes, or ``None``.
 
     Returns:
-        ResNet-50 overheads vs the papers (exact, if given); ResNet-20 overheads (inconclusive:
-        another net); ``module − none`` test error per module (the papers: negative); each
-        variant's test error.
+        ResNet-50 overheads vs the papers (exact, if given; SE's is a headline); the trained net's
+        overheads (not comparable: another net); ``module − none`` test error per trained module
+        (the papers: negative; one-sided paired t by seed; SE's is a headline); each variant's test
+        error (not comparable).
     """
     rows = [] if imagenet is None else [_overhead_row(imagenet, k) for k in imagenet["attention"] if k != "none"]
     for _, r in overhead.iloc[1:].iterrows():
         ref = ATTENTION[f"{r['attention']}_params_added"]
-        rows.append(Row(f"parameters added to the trained net, {r['attention'].upper()}",
-                        f"+{int(r['added']):,} (+{r['added_pct']:.2f} %)",
-                        f"+{100 * ref.value / ATTENTION['resnet50_params'].value:.1f} % on ResNet-50",
-                        "inconclusive", f"{int(r['modules'])} modules ({r['placement']}); another base net"))
+        rows.append(absolute_row(f"parameters added to the trained net, {r['attention'].upper()}",
+                                 f"+{int(r['added']):,} (+{r['added_pct']:.2f} %)",
+                                 f"+{100 * ref.value / ATTENTION['resnet50_params'].value:.1f} % on ResNet-50",
+                                 f"{int(r['modules'])} modules ({r['placement']}); another base net"))
     variants = [v for v in dict.fromkeys(runs["variant"]) if v != "none"]
     for v in variants:
         ref = ATTENTION[f"{v}_top1_gain"]
         rows.append(diff_row(runs, "none", v, "test_error", quantity=f"test error, {v.upper()} − none",
                              reference=f"{-100 * ref.value:+.2f} pp top-1 ({ref.source})", expect="negative",
-                             note="direction only: the papers' numbers are ImageNet top-1"))
-    rows += [Row(f"test error, {v}", mean_text(runs, v, "test_error"), "—", "inconclusive",
-                 "Fashion-MNIST; not comparable with ImageNet errors") for v in ["none", *variants]]
+                             headline=v == "se", note="direction only: the papers' numbers are ImageNet top-1"))
+    rows += [absolute_row(f"test error, {v}", mean_text(runs, v, "test_error"), "—",
+                          "Fashion-MNIST; not comparable with ImageNet errors") for v in ["none", *variants]]
     return rows

@@ -28,7 +28,7 @@ from cnnkit.ablation import Experiment, summarize
 from cnnkit.models.alexnet import MIDDLE_LAYERS
 from cnnkit.notebook.report import Row
 from cnnkit.reference import (FASHION_MNIST_ACCURACY, KERAS_APPLICATIONS_PARAMS, RESNET_CIFAR_PARAMS, ZOO)
-from cnnkit.studies._common import base_config, diff_row
+from cnnkit.studies._common import absolute_row, base_config, diff_row
 
 # Models that make no sense at CIFAR/Fashion-MNIST scale, with the reason (listed at native size only).
 NATIVE_ONLY = {
@@ -328,19 +328,20 @@ def plot_pareto(table: pd.DataFrame, *, ax=None):
 def experiment(*, models: Sequence[str] | None = ("lenet5", "alexnet_cifar", "resnet20"), seeds: Sequence[int] = (0, 1),
                dataset: str = "fashion_mnist", subset: int | None = 2000, epochs: int = 2, batch_size: int = 64,
                augment: str = "none", bn_momentum: float = 0.9, recipe: str = "adam",
-               resolution: int | None = None, name: str = "zoo") -> Experiment:
+               resolution: int | None = None, eval_subset: int | None = None, name: str = "zoo") -> Experiment:
     """Every model in ``models`` at the zoo scale (:func:`zoo_options`) × seeds, one shared budget.
 
     Args:
         models: registered names, or ``None`` for every model :func:`zoo_options` can build (a GPU job).
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution:
+        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution, eval_subset:
             see :class:`cnnkit.config.RunConfig`; one recipe for every model (default Adam 1e-3:
             no per-model tuning, so the comparison is of architectures, not of tuning effort).
         name: the experiment's folder in the results store.
     """
     names = resolve_models(models, trainable=True)
     base = base_config(model=names[0], dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution)
+                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
+                       eval_subset=eval_subset)
     variants = {n: {"model": n, "model_options": zoo_options(n)} for n in names}
     return Experiment(name, base, variants=variants, seeds=tuple(seeds))
 
@@ -353,7 +354,7 @@ def ablation_variant(drop_layer: int) -> str:
 def ablation_experiment(*, drop_layer: int = 2, model: str = "alexnet_cifar", seeds: Sequence[int] = (0, 1),
                         dataset: str = "fashion_mnist", subset: int | None = 2000, epochs: int = 2,
                         batch_size: int = 64, augment: str = "none", bn_momentum: float = 0.9,
-                        recipe: str = "adam", resolution: int | None = None,
+                        recipe: str = "adam", resolution: int | None = None, eval_subset: int | None = None,
                         name: str = "alexnet_drop_layer") -> Experiment:
     """AlexNet full vs without one middle convolution (``drop_layer``) × seeds (Krizhevsky et al. 2012, §4).
 
@@ -368,12 +369,16 @@ def ablation_experiment(*, drop_layer: int = 2, model: str = "alexnet_cifar", se
         raise ValueError(f"drop_layer={drop_layer!r} is not a middle convolution of {model}; "
                          f"choose one of {list(MIDDLE_LAYERS[model])}")
     base = base_config(model=model, dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution)
+                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
+                       eval_subset=eval_subset)
     variants = {"full": {}, ablation_variant(drop_layer): {"model_options": {"drop_layer": drop_layer}}}
     return Experiment(name, base, variants=variants, seeds=tuple(seeds))
 
 
 # --- measured vs reference ----------------------------------------------------------------------------
+
+HEADLINE_COUNT = "resnet50"  # keras.applications parity of the best-known ImageNet net
+
 
 def _count_rows(table: pd.DataFrame) -> list[Row]:
     rows = []
@@ -383,7 +388,8 @@ def _count_rows(table: pd.DataFrame) -> list[Row]:
         kind = "parameters" if keras_ref else "trainable parameters"
         ref_text = f"{int(r['reference_params']):,}" if keras_ref else f"{r['reference_params'] / 1e6:.2g} M"
         rows.append(Row(f"{kind}, {r['model']} ({r['native_input']})", f"{int(value):,}",
-                        f"{ref_text} ({r['reference']})", "agrees" if r["params_match"] else "disagrees"))
+                        f"{ref_text} ({r['reference']})", "agrees" if r["params_match"] else "disagrees", "",
+                        r["model"] == HEADLINE_COUNT, "exact count" if keras_ref else "count, to the table's rounding"))
     return rows
 
 
@@ -400,8 +406,8 @@ def summary_rows(table: pd.DataFrame, ablation_runs: pd.DataFrame | None = None,
     Returns:
         One row per model with a reference count (keras.applications: exact; He et al. Table 6: two
         significant digits), the ablation's test error difference (paper: about +2 pp top-1; the
-        verdict is its sign, from the Welch 95 % interval), the models on the Pareto front, and
-        each trained model's accuracy next to the Fashion-MNIST README (different budgets: inconclusive).
+        verdict is its sign, one-sided paired t; a headline), the models on the Pareto front and each
+        trained model's accuracy next to the Fashion-MNIST README (no reference on this budget: not comparable).
     """
     rows = _count_rows(table)
     drop = ZOO["alexnet_drop_middle_layer"]
@@ -409,17 +415,19 @@ def summary_rows(table: pd.DataFrame, ablation_runs: pd.DataFrame | None = None,
         rows.append(diff_row(ablation_runs, "full", ablation_variant(drop_layer), "test_error",
                              quantity=f"test error, AlexNet without conv{drop_layer} − full",
                              reference=f"≈ +{100 * drop.value:.0f} pp top-1 ({drop.source}, ImageNet)",
-                             expect="positive", note="verdict on the sign; the size depends on data and budget"))
+                             expect="positive", headline=True,
+                             note="verdict on the sign, runs paired by seed; the size depends on data and budget"))
     front = table[table["pareto"]]
     if len(front):
-        rows.append(Row("models on the accuracy-vs-MACs Pareto front",
-                        ", ".join(f"{m} ({a:.3f}, {c / 1e6:.1f} M MACs)" for m, a, c in
-                                  zip(front["model"], front["test_accuracy"], front["macs"])),
-                        "— (no paper ranks these models on one budget)", "inconclusive"))
+        rows.append(absolute_row("models on the accuracy-vs-MACs Pareto front",
+                                 ", ".join(f"{m} ({a:.3f}, {c / 1e6:.1f} M MACs)" for m, a, c in
+                                           zip(front["model"], front["test_accuracy"], front["macs"])),
+                                 "— (no paper ranks these models on one budget)",
+                                 "a measurement of this budget on this machine"))
     if dataset == "fashion_mnist":
         for _, r in table[table["test_accuracy"].notna() & table["model"].isin(list(FASHION_MNIST_KEYS))].iterrows():
             ref = FASHION_MNIST_ACCURACY[FASHION_MNIST_KEYS[r["model"]]]
-            rows.append(Row(f"test accuracy, {r['model']}", f"{r['test_accuracy']:.3f} (n={int(r['n'])})",
-                            f"{ref:.3f} (Fashion-MNIST README, user submission)", "inconclusive",
-                            "the README's runs train far longer, on all 60k images"))
+            rows.append(absolute_row(f"test accuracy, {r['model']}", f"{r['test_accuracy']:.3f} (n={int(r['n'])})",
+                                     f"{ref:.3f} (Fashion-MNIST README, user submission)",
+                                     "the README's runs train far longer, on all 60k images"))
     return rows

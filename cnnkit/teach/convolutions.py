@@ -378,10 +378,10 @@ def throughput_table(kinds: Sequence[str] = KINDS, passes: Sequence[str] = PASSE
 
 # --- the notebook's table ------------------------------------------------------------------------
 
-def _exact(quantity: str, measured, reference, source: str, note: str = "") -> Row:
+def _exact(quantity: str, measured, reference, source: str, note: str = "", headline: bool = False) -> Row:
     fmt = (lambda v: f"{v:,}") if isinstance(reference, int) else (lambda v: f"{v}")
     verdict = "agrees" if measured == reference else "disagrees"
-    return Row(quantity, fmt(measured), f"{fmt(reference)} ({source})", verdict, note)
+    return Row(quantity, fmt(measured), f"{fmt(reference)} ({source})", verdict, note, headline, "exact count")
 
 
 def summary_rows(table: pd.DataFrame, blocks: pd.DataFrame, throughput: pd.DataFrame | None = None,
@@ -391,7 +391,7 @@ def summary_rows(table: pd.DataFrame, blocks: pd.DataFrame, throughput: pd.DataF
     Args:
         table: :func:`conv_table`; one row per kind (params, MACs, output shape, receptive field).
         blocks: :func:`block_comparison` (basic vs bottleneck, two 3x3 vs one 5x5).
-        throughput: :func:`throughput_table` (rows ``inconclusive``: no reference to compare with).
+        throughput: :func:`throughput_table` (rows ``not comparable``: a machine's speed has no reference).
         zero_offset_diff: :func:`deformable_vs_conv` (agrees below 1e-4).
     """
     by = blocks.set_index("block")
@@ -409,11 +409,11 @@ def summary_rows(table: pd.DataFrame, blocks: pd.DataFrame, throughput: pd.DataF
     rows.append(_exact(f"basic / bottleneck parameters, {c} ch (built)", ratio,
                        ref["basic_bottleneck_ratio"].value if c == 256 else formula_ratio,
                        ref["basic_bottleneck_ratio"].source if c == 256 else "stats.basic_vs_bottleneck",
-                       "to 2 decimals"))
+                       "to 2 decimals", headline=True))
     per_c2 = (round(float(by.loc["two_3x3", "params"]) / c**2, 2), round(float(by.loc["one_5x5", "params"]) / c**2, 2))
     rows.append(_exact("weights / C², two 3x3 vs one 5x5 (built)", f"{per_c2[0]:g}C² vs {per_c2[1]:g}C²",
                        f"{ref['two_3x3_per_c2'].value:g}C² vs {ref['one_5x5_per_c2'].value:g}C²",
-                       ref["two_3x3_per_c2"].source, f"{1 - per_c2[0] / per_c2[1]:.0%} fewer weights"))
+                       ref["two_3x3_per_c2"].source, f"{1 - per_c2[0] / per_c2[1]:.0%} fewer weights", headline=True))
     rows.append(_exact("receptive field, two 3x3 vs one 5x5 (autodiff)",
                        f"{by.loc['two_3x3', 'receptive_field']} vs {by.loc['one_5x5', 'receptive_field']}",
                        "5 vs 5", ref["two_3x3_per_c2"].source))
@@ -435,5 +435,6 @@ def summary_rows(table: pd.DataFrame, blocks: pd.DataFrame, throughput: pd.DataF
     if throughput is not None:
         for rec in throughput.itertuples(index=False):
             rows.append(Row(f"throughput, {rec.kind} ({rec.mode})", f"{rec.images_per_s:,.0f} images/s",
-                            "— (no reference)", "inconclusive", f"{rec.device}, {rec.backend}; depends on load"))
+                            "— (no reference)", "not comparable",
+                            f"{rec.device}, {rec.backend}; a property of this machine and its load"))
     return rows

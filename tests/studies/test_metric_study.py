@@ -13,7 +13,7 @@ from cnnkit.studies import metric as study
 
 pytestmark = pytest.mark.backend
 
-T975_DF2 = 4.302652729911275  # Student's t, 0.975 quantile, 2 degrees of freedom
+T95_DF2 = 2.919985580355516  # Student's t, 0.95 quantile, 2 degrees of freedom
 
 
 def clusters(n_per_class: int = 10, classes: int = 3, spread: float = 0.01, seed: int = 0):
@@ -80,13 +80,15 @@ def test_pair_sampling_is_balanced_and_seeded():
 def test_vs_baseline_row_matches_a_hand_computed_interval():
     frame = pd.DataFrame({"variant": "siamese", "seed": [0, 1, 2], "status": "done", "recall_at_1": [0.8, 0.82, 0.84]})
     row = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.7, quantity="q", reference="r")
-    half = T975_DF2 * 0.02 / math.sqrt(3)  # sample std of (0.80, 0.82, 0.84) is 0.02
-    assert row.measured == f"+12.00 pp [95 % CI {100 * (0.12 - half):+.2f} pp, {100 * (0.12 + half):+.2f} pp] (n=3)"
-    assert row.verdict == "agrees"
+    half = T95_DF2 * 0.02 / math.sqrt(3)  # one-sided 5 % test: the 90 % interval; sample std of (0.80, 0.82, 0.84) is 0.02
+    assert row.measured.startswith(f"+12.00 pp [90 % CI {100 * (0.12 - half):+.2f}, {100 * (0.12 + half):+.2f}], p = ")
+    assert row.measured.endswith("(n = 3)") and row.verdict == "agrees"
+    assert row.test == "one-sided paired t, H1: diff > 0, α = 0.05"
     above = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.9, quantity="q", reference="r")
+    near = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.815, quantity="q", reference="r")
     missing = study._vs_baseline_row(frame, "triplet", "recall_at_1", 0.9, quantity="q", reference="r")
-    assert (above.verdict, missing.verdict) == ("disagrees", "inconclusive")
-    assert missing.measured == "no finished run of triplet"
+    assert (above.verdict, near.verdict, missing.verdict) == ("disagrees", "inconclusive", "inconclusive")
+    assert missing.measured == "no finished run of triplet" and "seeds per arm would decide" in near.note
 
 
 def test_summary_rows_structure():
@@ -94,12 +96,10 @@ def test_summary_rows_structure():
                           "recall_at_1": [0.8, 0.81, 0.9, 0.91], "recall_at_5": [0.9, 0.91, 0.95, 0.96],
                           "test_verification_accuracy": [0.85, 0.86, 0.88, 0.89]})
     rows = study.summary_rows(frame, {"recall_at_1": 0.5, "test_verification_accuracy": 0.5})
-    assert [r.quantity for r in rows[:5]] == ["recall@1, siamese − pixels", "verification accuracy, siamese − pixels",
-                                              "recall@1, triplet − pixels", "verification accuracy, triplet − pixels",
-                                              "recall@1, triplet − siamese"]
-    assert [r.verdict for r in rows[:4]] == ["agrees"] * 4
-    assert rows[4].verdict == "inconclusive" and rows[4].measured.startswith("+10.00 pp")  # no paper claim
-    assert rows[-2].measured == "50.00 %" and all(r.verdict == "inconclusive" for r in rows[4:])
+    assert [r.quantity for r in rows[:4]] == ["verification accuracy, siamese − pixels", "recall@1, siamese − pixels",
+                                              "verification accuracy, triplet − pixels", "recall@1, triplet − pixels"]
+    assert [r.verdict for r in rows[:4]] == ["agrees"] * 4 and [r.headline for r in rows[:4]] == [True, False] * 2
+    assert rows[-2].measured == "50.00 %" and all(r.verdict == "not comparable" for r in rows[4:])
 
 
 def test_experiment_and_a_tiny_training_run(tmp_path):

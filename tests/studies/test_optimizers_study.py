@@ -146,17 +146,30 @@ def test_summary_rows_on_hand_made_runs():
     rows = opt.summary_rows(_runs(), _curve())
     assert [r.quantity for r in rows[:4]] == [f"final training loss, {pair}" for pair in (
         "momentum − sgd", "nesterov − momentum", "adam − nesterov", "adagrad − adam")]
-    assert [r.verdict for r in rows[:4]] == ["agrees", "inconclusive", "agrees", "disagrees"]
-    assert rows[0].measured.startswith("-0.400 [95 % CI -0.") and rows[0].measured.endswith("(n=3+3)")
-    assert [r.quantity for r in rows[4:9]] == ["test error, sgd (lr 0.01)", "test error, momentum (lr 0.01)",
-                                               "test error, nesterov (lr 0.01)", "test error, adagrad (lr 0.01)",
-                                               "test error, adam (lr 0.001)"]
-    assert rows[4].measured.startswith("31.00 ± ") and rows[4].verdict == "inconclusive"
-    assert [(r.quantity.split(",")[1].split(" schedule")[0].strip(), r.verdict) for r in rows[9:11]] == \
+    # momentum − sgd is −0.4 on every seed: exact when paired by seed; nesterov − momentum (0, +0.01, −0.01)
+    # lies well inside the non-inferiority margin of +0.05
+    assert [r.verdict for r in rows[:4]] == ["agrees", "agrees", "agrees", "disagrees"]
+    assert rows[0].measured.startswith("-0.40 [90 % CI -0.40, -0.40], p = ") and rows[0].measured.endswith("(n = 3)")
+    assert rows[0].headline
+    assert rows[1].test.startswith("non-inferiority (paired t), H1: diff < +0.05")
+    assert [(r.quantity.split(",")[1].split(" schedule")[0].strip(), r.verdict) for r in rows[4:6]] == \
         [("step", "agrees"), ("cyclic", "disagrees")]
-    assert "25k iterations" in rows[10].reference
+    assert "25k iterations" in rows[5].reference
+    assert [r.quantity for r in rows[6:11]] == ["test error, sgd (lr 0.01)", "test error, momentum (lr 0.01)",
+                                                "test error, nesterov (lr 0.01)", "test error, adagrad (lr 0.01)",
+                                                "test error, adam (lr 0.001)"]
+    assert rows[6].measured.startswith("31.00 ± ") and rows[6].verdict == "not comparable"
     assert rows[11].measured == "0.001 / 0.01" and rows[11].reference.startswith("AlexNet used 0.01")
+    assert rows[11].verdict == "not comparable"
     assert len(opt.summary_rows(_runs())) == 11  # no range test: no row for it
+
+
+def test_nesterov_row_is_inconclusive_when_the_spread_straddles_the_margin():
+    runs = _runs()
+    nesterov = runs["variant"] == "nesterov"
+    runs.loc[nesterov, "train_loss"] = [0.45, 0.65, 0.60]  # −0.05, +0.10, 0: the interval reaches past +0.05
+    row = opt.summary_rows(runs)[1]
+    assert row.verdict == "inconclusive" and "seeds per arm would decide" in row.note
 
 
 def test_summary_rows_with_few_variants():

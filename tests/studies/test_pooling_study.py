@@ -51,24 +51,44 @@ def test_rows_agree_when_overlapping_pooling_wins_on_every_seed():
                        "avg": [0.120, 0.122, 0.124], "stochastic": [0.090, 0.092, 0.094]},
                       train_error={"overlap": [0.05, 0.05, 0.05], "max": [0.03, 0.03, 0.03],
                                    "avg": [0.06, 0.06, 0.06], "stochastic": [0.08, 0.08, 0.08]})
-    rows = pooling.summary_rows(runs)
+    rows = pooling.summary_rows(runs, gap=True)
     assert [r.quantity for r in rows[:4]] == [
         "test error, overlapping 3x3/2 − non-overlapping 2x2/2",
         "generalisation gap (test − train error), overlapping − non-overlapping",
         "test error, stochastic − max 2x2/2", "test error, stochastic − average 2x2/2"]
+    # a constant per-seed difference is exact when the runs are paired by seed: decisive with 3 seeds
     assert rows[0].measured.startswith("-1.00 pp") and rows[0].reference.startswith("−0.4 pp")
     assert [r.verdict for r in rows[:4]] == ["agrees", "agrees", "agrees", "agrees"]
+    assert rows[0].headline and not any(r.headline for r in rows[1:])
+    assert rows[0].test.startswith("one-sided paired t, H1: diff < 0")
     assert rows[1].measured.startswith("-3.00 pp")  # gaps 0.052 vs 0.082
     assert [r.quantity for r in rows[4:]] == ["test error, overlapping max 3x3/2", "test error, max 2x2/2",
                                               "test error, average 2x2/2", "test error, stochastic 2x2/2"]
-    assert {r.verdict for r in rows[4:]} == {"inconclusive"} and rows[7].reference.startswith("15.13 %")
+    assert {r.verdict for r in rows[4:]} == {"not comparable"} and rows[7].reference.startswith("15.13 %")
+    assert len(pooling.summary_rows(runs)) == 7  # the gap row only on request
 
 
 def test_rows_disagree_or_stay_inconclusive():
     worse = runs_frame({"overlap": [0.120, 0.122, 0.124], "max": [0.110, 0.112, 0.114]})
     rows = pooling.summary_rows(worse)
-    assert len(rows) == 3 and rows[0].verdict == "disagrees"  # no train error: no gap row, no stochastic rows
+    assert len(rows) == 3 and rows[0].verdict == "disagrees"  # no stochastic rows
+    # per-seed differences −2, +2 pp: the mean is 0 and no number of seeds would decide
     mixed = runs_frame({"overlap": [0.10, 0.13], "max": [0.12, 0.11]})
-    assert pooling.summary_rows(mixed)[0].verdict == "inconclusive"
+    row = pooling.summary_rows(mixed)[0]
+    assert row.verdict == "inconclusive" and "seeds" in row.note
     one_seed = runs_frame({"overlap": [0.10], "max": [0.12]})
     assert pooling.summary_rows(one_seed)[0].verdict == "inconclusive"
+
+
+def test_mechanics_rows_decide_exactly():
+    from cnnkit.teach import pooling as teach
+
+    checks, examples = teach.backward_table(), teach.worked_examples()
+    heads = {"VGG16 7x7x512": teach.head_params((7, 7, 512))}
+    rows = pooling.mechanics_rows(checks, examples, heads)
+    assert [r.verdict for r in rows] == ["agrees"] * 3 and rows[0].headline
+    assert rows[2].measured == "123,642,856 vs 513,000"
+    broken = checks.assign(backward_max_abs_diff=checks["backward_max_abs_diff"] + 1e-3)
+    assert pooling.mechanics_rows(broken, examples)[0].verdict == "disagrees"
+    wrong = {**examples, "avg_grad": examples["avg_grad"] * 2}
+    assert pooling.mechanics_rows(checks, wrong)[1].verdict == "disagrees"

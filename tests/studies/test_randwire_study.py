@@ -122,23 +122,24 @@ def test_fit_run_ties_the_graph_seed_to_the_run_seed(monkeypatch):
 # --- summary --------------------------------------------------------------------------------------
 
 def test_summary_rows_agree_when_ws_is_clearly_best():
-    frame = runs({"er": [0.20, 0.21, 0.22], "ba": [0.20, 0.21, 0.22], "ws": [0.10, 0.11, 0.12],
+    frame = runs({"er": [0.20, 0.21, 0.22], "ba": [0.22, 0.23, 0.24], "ws": [0.10, 0.11, 0.12],
                   "resnet": [0.15, 0.16, 0.17]})
     match = {"depth": 14, "width": 8, "macs": 2.0e6, "target_macs": 2.1e6}
     rows = study.summary_rows(frame, match)
-    assert [r.quantity for r in rows[:3]] == ["test error, ER − WS", "test error, BA − WS",
+    assert [r.quantity for r in rows[:2]] == ["test error, ER and BA (mean) − WS",
                                               "test error, ResNet (≈ equal MACs) − WS"]
-    assert [r.verdict for r in rows[:3]] == ["agrees"] * 3
-    assert rows[0].measured.startswith("+10.00 pp") and rows[2].measured.startswith("+5.00 pp")
-    assert rows[2].reference.startswith("≈ +1.9 pp") and "ResNet-14 width 8: 2.00 M MACs" in rows[2].note
-    assert [r.quantity for r in rows[3:]] == [f"test error, {v}" for v in ("er", "ba", "ws", "resnet")]
-    assert rows[5].reference.startswith("ImageNet top-1 accuracy 74.70 %")
+    assert [r.verdict for r in rows[:2]] == ["agrees"] * 2 and rows[0].headline
+    assert rows[0].measured.startswith("+11.00 pp") and rows[1].measured.startswith("+5.00 pp")
+    assert rows[1].reference.startswith("≈ +1.9 pp") and "ResNet-14 width 8: 2.00 M MACs" in rows[1].note
+    assert [r.quantity for r in rows[2:]] == [f"test error, {v}" for v in ("er", "ba", "ws", "resnet")]
+    assert rows[4].reference.startswith("ImageNet top-1 accuracy 74.70 %")
+    assert {r.verdict for r in rows[2:]} == {"not comparable"}
 
 
 def test_summary_rows_disagree_when_ws_is_clearly_worst():
     frame = runs({"er": [0.10, 0.11, 0.12], "ws": [0.20, 0.21, 0.22]})
     rows = study.summary_rows(frame)
-    assert [(r.quantity, r.verdict) for r in rows] == [("test error, ER − WS", "disagrees"),
-                                                        ("test error, er", "inconclusive"),
-                                                        ("test error, ws", "inconclusive")]
+    assert [(r.quantity, r.verdict) for r in rows] == [("test error, ER (mean) − WS", "disagrees"),
+                                                        ("test error, er", "not comparable"),
+                                                        ("test error, ws", "not comparable")]
     assert math.isclose(float(rows[0].measured.split()[0].rstrip("pp")), -10.0)

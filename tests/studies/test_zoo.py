@@ -210,9 +210,14 @@ def test_summary_rows_on_hand_made_frames():
     assert by["trainable parameters, resnet20"].verdict == "disagrees"  # 0.28 M vs the paper's 0.27 M
     drop = by["test error, AlexNet without conv2 − full"]
     assert drop.verdict == "agrees" and drop.measured.startswith("+5.00 pp") and "+2 pp" in drop.reference
+    assert drop.headline and drop.test.startswith("one-sided paired t")  # +5 pp on every seed: exact when paired
     front = by["models on the accuracy-vs-MACs Pareto front"]
+    assert front.verdict == "not comparable"
     assert front.measured.startswith("vgg16 (0.810") and "big (0.910" in front.measured
     vgg = by["test accuracy, vgg16"]
-    assert vgg.reference.startswith("0.935") and vgg.verdict == "inconclusive"
+    assert vgg.reference.startswith("0.935") and vgg.verdict == "not comparable"
+    mixed = ablation.assign(test_error=[0.20, 0.21, 0.22, 0.19, 0.26, 0.23])  # −1, +5, +1 pp
+    (row,) = [r for r in zoo.summary_rows(table, mixed) if r.quantity.startswith("test error, AlexNet")]
+    assert row.verdict == "inconclusive" and "seeds" in row.note
     no_fashion = zoo.summary_rows(table, None, dataset="cifar10")
     assert not any(r.quantity.startswith(("test accuracy", "test error")) for r in no_fashion)

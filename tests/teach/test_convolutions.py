@@ -142,7 +142,7 @@ def test_summary_rows(table, blocks):
     assert rows[0].measured == "1,179,648" and rows[1].measured == "69,632" and rows[2].measured == "16.94"
     assert rows[3].measured == "18C² vs 25C²" and rows[4].measured == "5 vs 5"
     assert all(r.verdict == "agrees" for r in rows[:-1])
-    assert rows[-1].verdict == "inconclusive" and rows[-1].measured == "1,234 images/s"
+    assert rows[-1].verdict == "not comparable" and rows[-1].measured == "1,234 images/s"
     broken = table.assign(matches=[False] + [True] * (len(table) - 1))
     assert cv.summary_rows(broken, blocks)[6].verdict == "disagrees"
     assert cv.summary_rows(table, blocks, zero_offset_diff=0.5)[-1].verdict == "disagrees"
