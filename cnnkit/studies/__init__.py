@@ -8,7 +8,8 @@ One module per notebook: ``depth`` → 01, ``activations`` → 02, ``lrn`` → 0
 summary. Import a study as ``from cnnkit.studies import depth``.
 """
 
-from cnnkit.studies._common import (absolute_row, conclusion, diff_row, differences_frame, interval_verdict,
-                                    judged_row, pp)
+from cnnkit.studies._common import (absolute_row, conclusion, diff_row, differences_frame, findings, interval_verdict,
+                                    judged_row, pp, rows_table, tally)
 
-__all__ = ["absolute_row", "conclusion", "diff_row", "differences_frame", "interval_verdict", "judged_row", "pp"]
+__all__ = ["absolute_row", "conclusion", "diff_row", "differences_frame", "findings", "interval_verdict", "judged_row",
+           "pp", "rows_table", "tally"]

@@ -166,19 +166,46 @@ def mean_text(runs: pd.DataFrame, variant: str, metric: str) -> str:
     return format_mean_ci(row.iloc[0], scale=100).replace(" (n", " % (n")
 
 
-def conclusion(rows: list[Row]) -> str:
-    """The notebook's findings, generated from its rows: each headline row in a sentence, then the counts."""
+def tally(rows: list[Row]) -> str:
+    """``'Of 5 judged rows, 3 agree with the paper, …; 2 absolute numbers are not comparable …'``."""
     judged = [r for r in rows if r.verdict != "not comparable"]
     counts = {v: sum(r.verdict == v for r in judged) for v in ("agrees", "disagrees", "inconclusive")}
-    words = {"agrees": "agrees with the paper", "disagrees": "disagrees with the paper",
-             "inconclusive": "is inconclusive at this number of seeds"}
-    sentences = [f"{r.quantity}: measured {r.measured}; paper {r.reference} — this {words[r.verdict]}."
-                 for r in rows if r.headline and r.verdict in words]
-    tally = (f"Of {len(judged)} judged rows, {counts['agrees']} agree with the paper, {counts['disagrees']} disagree "
-             f"and {counts['inconclusive']} are inconclusive")
+    text = (f"Of {len(judged)} judged rows, {counts['agrees']} agree with the paper, {counts['disagrees']} disagree "
+            f"and {counts['inconclusive']} are inconclusive")
     other = len(rows) - len(judged)
-    tally += f"; {other} absolute numbers are not comparable (another data set or budget)." if other else "."
-    return " ".join([*sentences, tally])
+    return text + (f"; {other} absolute numbers are not comparable (another data set or budget)." if other else ".")
+
+
+_WORDS = {"agrees": "agrees with the paper", "disagrees": "disagrees with the paper",
+          "inconclusive": "is inconclusive at this number of seeds", "not comparable": "is not comparable"}
+
+
+def conclusion(rows: list[Row]) -> str:
+    """The notebook's findings, generated from its rows: each headline row in a sentence, then the counts."""
+    sentences = [f"{r.quantity}: measured {r.measured}; paper {r.reference} — this {_WORDS[r.verdict]}."
+                 for r in rows if r.headline]
+    return " ".join([*sentences, tally(rows)])
+
+
+def findings(rows: list[Row], lead: str = ""):
+    """The conclusion for the notebook, as Markdown: one bullet per headline row (verdict in bold), then the tally.
+
+    Generated from ``rows`` like :func:`conclusion`, so the notebook states only what its run measured.
+    """
+    from IPython.display import Markdown
+
+    bullets = [f"- **{r.quantity}**: measured {r.measured}; paper {r.reference}. This **{_WORDS[r.verdict]}**."
+               for r in rows if r.headline]
+    return Markdown("\n".join(([lead, ""] if lead else []) + bullets + ["", tally(rows)]))
+
+
+def rows_table(rows: list[Row]) -> pd.DataFrame:
+    """The measured-vs-paper table for display: quantity, measured, paper, verdict, note, declared test."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame = frame.drop(columns=["paper"]).rename(columns={"reference": "paper", "test": "declared test"})
+    return frame[["quantity", "measured", "paper", "verdict", "note", "declared test"]]
 
 
 def data_shape(dataset: str = "fashion_mnist", resolution: int | None = None, **options: Any) -> tuple[tuple, int]:
