@@ -17,9 +17,9 @@ Phases, each in its own store root:
 2. **reference**: one child trains the final grid into a fresh root, uninterrupted.
 3. **concurrent**: three children start at once on the final grid in a third root.
 
-Every ``train_fn`` call appends ``{"phase", "pid", "run"}`` to an execution log. The report
-lists kill points survived (point, pid, signal), per-phase execution logs, roots and times; the
-test checks the stores. Training uses eager execution (``run_eagerly``, patched into
+Every ``train_fn`` call appends ``{"phase", "pid", "run"}`` to an execution log, and every epoch it
+starts ``{…, "epoch"}`` to an epoch log. The report lists kill points survived (point, pid, signal),
+per-phase execution and epoch logs, roots and times; the test checks the stores. Training uses eager execution (``run_eagerly``, patched into
 ``Model.compile``) to skip the one-second graph trace per restart; the store, claim, checkpoint
 and CSV code is cnnkit's own, untouched. Data: 8 fixed images in 2 batches, not shuffled,
 so a resumed run computes exactly what an uninterrupted one does.
@@ -81,12 +81,24 @@ class Batches(keras.utils.PyDataset):
         return self.x[4 * i:4 * i + 4], self.y[4 * i:4 * i + 4]
 
 
-def logged_fit(config, *, workdir, exec_log, phase, **kwargs):
-    """``cnnkit.train.fit`` that first logs the call (phase, pid, run id)."""
-    _append(exec_log, {"phase": phase, "pid": os.getpid(), "run": Path(workdir).name})
+class EpochLog(keras.callbacks.Callback):
+    """Logs the start of every trained epoch (0-based, as Keras counts): a resumed run starts past 0."""
+
+    def __init__(self, path: str, entry: dict):
+        super().__init__()
+        self.path, self.entry = path, entry
+
+    def on_epoch_begin(self, epoch, logs=None):
+        _append(self.path, {**self.entry, "epoch": epoch})
+
+
+def logged_fit(config, *, workdir, exec_log, epoch_log, phase, callbacks=(), **kwargs):
+    """``cnnkit.train.fit`` that first logs the call (phase, pid, run id), then every epoch it starts."""
+    entry = {"phase": phase, "pid": os.getpid(), "run": Path(workdir).name}
+    _append(exec_log, entry)
     data = {"train": Batches(), "val": None,
             "info": types.SimpleNamespace(num_classes=2, image_shape=(12, 12, 1))}
-    return fit(config, workdir=workdir, data=data, **kwargs)
+    return fit(config, workdir=workdir, data=data, callbacks=[*callbacks, EpochLog(epoch_log, entry)], **kwargs)
 
 
 def _append(path, obj) -> None:
@@ -194,7 +206,8 @@ def child(root: str, seeds, phase: str, target: str | None, logs: dict) -> None:
     code = 0
     try:
         callback = install(Faults(target, logs["kills"]))
-        kwargs = {"exec_log": logs["exec"], "phase": phase, "verbose": 0, "callbacks": [callback]}
+        kwargs = {"exec_log": logs["exec"], "epoch_log": logs["epochs"], "phase": phase, "verbose": 0,
+                  "callbacks": [callback]}
         run_experiment(experiment(seeds), root=root, train_fn=logged_fit, train_kwargs=kwargs, progress=False,
                        claim_timeout=CLAIM_TIMEOUT)
     except BaseException:  # noqa: BLE001 - report and exit non-zero; the parent fails the run
@@ -282,7 +295,7 @@ def _phase(report: dict, name: str, body):
 def main(report_path: str, workdir: str, seed: int = 0) -> None:
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
-    logs = {"exec": str(work / "exec.log"), "kills": str(work / "kills.log")}
+    logs = {"exec": str(work / "exec.log"), "epochs": str(work / "epochs.log"), "kills": str(work / "kills.log")}
     roots = {p: str(work / p) for p in ("torture", "reference", "concurrent")}
     report = {"roots": roots, "seconds": {}, "cpu_seconds": {}}
     report["torture"] = _phase(report, "torture", lambda: torture(roots["torture"], logs, random.Random(seed)))
@@ -296,6 +309,7 @@ def main(report_path: str, workdir: str, seed: int = 0) -> None:
 
     report["concurrent"] = _phase(report, "concurrent", concurrent)
     report["exec"] = [json.loads(line) for line in Path(logs["exec"]).read_text().splitlines()]
+    report["epochs"] = [json.loads(line) for line in Path(logs["epochs"]).read_text().splitlines()]
     report["kill_log"] = [json.loads(line) for line in Path(logs["kills"]).read_text().splitlines()]
     Path(report_path).write_text(json.dumps(report, indent=1))
 

@@ -1,4 +1,5 @@
-"""A real grid SIGKILLed at >= 20 points, then run by three runners at once: nothing lost, nothing twice.
+"""A real grid SIGKILLed at >= 20 points, then run by three runners at once: nothing lost, nothing twice,
+and a killed run resumes from its epoch backup (the one kill/resume grid of the suite).
 
 ``fault_driver.py`` (one subprocess; it forks every runner) kills a grid of tiny real
 ``cnnkit.train.fit`` runs at hooked fault points (inside an epoch, while saving a checkpoint, while
@@ -19,7 +20,7 @@ import pytest
 
 from cnnkit.ablation import Results
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fault_driver")]  # one driver run, one worker
 
 DRIVER = Path(__file__).with_name("fault_driver.py")
 EPOCHS, BATCHES = 3, 2  # as in fault_driver.py
@@ -51,6 +52,15 @@ def _comparable(record: dict) -> str:
 
 def _expected_ids(report) -> list[str]:
     return sorted(f"{v}__s{s}" for v in ("a", "b") for s in report["torture"]["seeds"])
+
+
+def _epochs_by_execution(report, phase: str) -> dict[tuple[str, int], list[int]]:
+    """(run, pid) → the epochs that execution started (0-based), in the order executions started."""
+    out: dict[tuple[str, int], list[int]] = {}
+    for e in report["epochs"]:
+        if e["phase"] == phase:
+            out.setdefault((e["run"], e["pid"]), []).append(e["epoch"])
+    return out
 
 
 def _assert_clean_store(root: str, run_ids: list[str]) -> None:
@@ -94,10 +104,22 @@ def test_grid_survives_sigkill_at_20_plus_points(report):
     assert len(resumed) > len(run_ids)                                    # runs really were interrupted
 
 
+def test_a_killed_run_resumes_from_its_epoch_backup(report):
+    """A re-run trains only the epochs the killed run had not backed up, never skipping one."""
+    started = _epochs_by_execution(report, "torture")
+    assert any(epochs[0] > 0 for epochs in started.values()), started   # resumed mid-run, not from scratch
+    seen: dict[str, int] = {}
+    for (run, _pid), epochs in started.items():                          # executions in the order they started
+        assert epochs == list(range(epochs[0], epochs[-1] + 1)), (run, epochs)
+        assert epochs[0] <= seen.get(run, -1) + 1, (run, epochs, seen)      # no epoch skipped on resume
+        seen[run] = max(seen.get(run, -1), epochs[-1])
+
+
 def test_reference_grid_trains_each_run_once(report):
     assert report["reference_status"] == 0
     runs = [e["run"] for e in report["exec"] if e["phase"] == "reference"]
     assert sorted(runs) == _expected_ids(report)
+    assert all(epochs == list(range(EPOCHS)) for epochs in _epochs_by_execution(report, "reference").values())
     _assert_complete(_runs(report["roots"]["reference"]), _expected_ids(report))
 
 

@@ -17,7 +17,7 @@ from fake_train import numpy_train  # noqa: E402
 
 from cnnkit.ablation import Experiment, RayExecutor, run_experiment  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one local Ray, on one worker
 
 
 @pytest.fixture(scope="module")
