@@ -7,8 +7,6 @@ from cnnkit import stats
 from cnnkit.layers import CBAM, SqueezeExcite
 from cnnkit.models import build
 
-pytestmark = pytest.mark.backend
-
 
 def _cifar(name: str) -> keras.Model:
     with stats.shapes_only():

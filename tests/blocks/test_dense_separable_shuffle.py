@@ -11,8 +11,6 @@ from cnnkit.blocks.separable import mobilenet_block, separable_block, xception_b
 from cnnkit.blocks.shuffle import shufflenet_unit
 from cnnkit.layers.shuffle import ChannelShuffle
 
-pytestmark = pytest.mark.backend
-
 
 def _model(shape, block, **kwargs):
     inputs = keras.Input(shape)

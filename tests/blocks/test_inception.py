@@ -6,8 +6,6 @@ import pytest
 
 from cnnkit.blocks.inception import inception_module, inception_params
 
-pytestmark = pytest.mark.backend
-
 # GoogLeNet's inception (3a): 192 input channels → 64, 96/128, 16/32, 32 (Table 1).
 C_IN = 192
 FILTERS_3A = (64, 96, 128, 16, 32, 32)

@@ -9,8 +9,6 @@ from cnnkit.blocks.residual import ZeroPadShortcut, basic_block, bottleneck_bloc
 from cnnkit.blocks.resnext import resnext_block
 from cnnkit.stats import basic_vs_bottleneck, shapes_only
 
-pytestmark = pytest.mark.backend
-
 
 def _block_model(block, input_shape, *args, **kwargs) -> keras.Model:
     """A one-block model; its weights are not initialised (shape and count tests only)."""

@@ -8,8 +8,6 @@ import pytest
 from cnnkit import stats
 from cnnkit.models import build
 
-pytestmark = pytest.mark.backend
-
 
 def _convs(model) -> list[str]:
     return [layer.name for layer in model.layers if type(layer).__name__ == "Conv2D"]

@@ -1,6 +1,11 @@
 """Every registered model: builds on a small input, has a finite, non-zero gradient for every
 trainable weight, takes one SGD step, gives finite outputs of the right shape, and survives a
-save → load round trip with identical inference outputs.
+save → load round trip with identical inference outputs. The deeper or wider paper variants
+(``HEAVY``) are built symbolically only: their layer types are trained through a lighter sibling,
+and their parameter counts are pinned in test_resnet.py / test_efficient.py.
+
+The JAX pass (``-m backend``) trains one or two models per family (``ON_JAX``): what differs
+between backends is the gradient and the compiled step, not the builder.
 
 The list is collected at import time from ``cnnkit.models.available()``, so a newly
 registered model is tested without editing this file. The cost of these tests is set by the
@@ -12,6 +17,8 @@ norm over 2 values per channel makes the gradients explode to ~1e5.) ``SMALL`` l
 models that need another input or lighter options.
 """
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -19,8 +26,6 @@ from testutil import BACKEND
 
 from cnnkit.models import available, build, options
 from cnnkit.train.losses import ContrastiveLoss, TripletLoss
-
-pytestmark = pytest.mark.backend
 
 MODELS = available()
 NUM_CLASSES = 3
@@ -43,13 +48,20 @@ SMALL: dict[str, dict] = {
 }
 
 # Deeper or wider paper variants of a builder that a lighter registered variant above already
-# covers with the same layer types; marked ``slow`` (run them with ``-m slow``).
+# covers with the same layer types: not trained; counted symbolically (test_heavy_models_are_counted_symbolically).
 HEAVY = {
     "densenet121", "densenet169", "densenet201",  # densenet_bc (light); ~110 s each on JAX
     "resnet101", "resnet152", "resnet101v2", "resnet152v2",  # resnet18/34/50(v2)
     "resnet44", "resnet56", "resnet110",  # resnet20, resnet32 (same builder), plain56
     "resnext29_8x64d",  # resnext (light options)
     "wrn28_10", "wrn40_4",  # wrn16_4, wide_resnet (light options)
+}
+
+# Trained on JAX as well: one or two per family (builder module), the cheapest that cover its blocks.
+ON_JAX = {
+    "lenet5", "alexnet_cifar", "vgg11", "googlenet", "mobilenet", "xception", "shufflenet",
+    "resnet20", "resnet50v2",  # basic block v1; bottleneck v2 (pre-activation)
+    "resnext", "wide_resnet", "densenet_bc", "randwire_ws", "siamese", "triplet",
 }
 
 # Models that are not classifiers: (loss, target, output shape without the batch axis).
@@ -129,10 +141,20 @@ def _predict(model, x) -> np.ndarray:
     return keras.ops.convert_to_numpy(out)
 
 
-PARAMS = [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in MODELS]
+TRAINED = [pytest.param(n, marks=pytest.mark.backend) if n in ON_JAX else n for n in MODELS if n not in HEAVY]
 
 
-@pytest.mark.parametrize("name", PARAMS)
+def test_heavy_models_are_counted_symbolically():
+    """Each ``HEAVY`` model, not trained here, is built with ``shapes_only`` in a test that pins its parameter
+    or layer count (test_resnet.py, test_efficient.py)."""
+    here = Path(__file__).parent
+    counted = (here / "test_resnet.py").read_text(encoding="utf-8") + (here / "test_efficient.py").read_text(
+        encoding="utf-8")
+    assert HEAVY <= set(MODELS)
+    assert [name for name in sorted(HEAVY) if f'"{name}"' not in counted] == []
+
+
+@pytest.mark.parametrize("name", TRAINED)
 def test_model(name, tmp_path):
     model = build(name, num_classes=NUM_CLASSES, **_options(name))
     loss_fn, y, shape = _task(name)

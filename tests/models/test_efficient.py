@@ -15,8 +15,6 @@ from testutil import requires_tensorflow
 
 from cnnkit.models import build
 
-pytestmark = pytest.mark.backend
-
 
 def _shapes_only(builder, *args, **kwargs):
     """``builder(*args, **kwargs)`` with uninitialised weights (shapes and counts only)."""

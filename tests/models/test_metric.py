@@ -9,8 +9,6 @@ from cnnkit.models.metric import (EuclideanDistance, make_pairs, make_triplets, 
                                   verification_accuracy)
 from cnnkit.train.losses import ContrastiveLoss, TripletLoss, contrastive_loss, triplet_loss
 
-pytestmark = pytest.mark.backend
-
 
 # --- losses ---------------------------------------------------------------------------------
 

@@ -8,8 +8,6 @@ import pytest
 from cnnkit.models import build
 from cnnkit.models.randwire import graph_stats, random_graph, to_dag
 
-pytestmark = pytest.mark.backend
-
 PAPER = [("er", {}), ("ba", {}), ("ws", {}), ("er", {"p": 0.5}), ("ba", {"m": 2}), ("ws", {"k": 6, "p": 0.1})]
 
 

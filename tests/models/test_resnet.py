@@ -12,8 +12,6 @@ from testutil import BACKEND
 from cnnkit.models import build, options
 from cnnkit.stats import count_params, shapes_only
 
-pytestmark = pytest.mark.backend
-
 CIFAR_VARIANTS = {"resnet20": 20, "resnet32": 32, "resnet44": 44, "resnet56": 56, "resnet110": 110,
                   "plain20": 20, "plain56": 56}
 

@@ -5,8 +5,6 @@ import pytest
 from cnnkit.models import build
 from cnnkit.stats import shapes_only
 
-pytestmark = pytest.mark.backend
-
 
 def attention_layers(model, kind: str) -> list[str]:
     return [layer.name for layer in model.layers if layer.name.endswith(f"_{kind}")]

@@ -7,8 +7,6 @@ import cnnkit
 from cnnkit.layers import get_activation
 from cnnkit.studies import activation_zoo as zoo
 
-pytestmark = pytest.mark.backend
-
 
 def runs_frame(test_errors: dict[str, list], to_target: dict[str, list] | None = None) -> pd.DataFrame:
     """Shaped like Results.runs(): one row per (variant, seed)."""

@@ -8,8 +8,6 @@ from cnnkit.layers.attention import BAM, CBAM, SqueezeExcite
 from cnnkit.stats import count_params
 from cnnkit.studies import attention as study
 
-pytestmark = pytest.mark.backend
-
 
 def runs(values: dict[str, list[float]]) -> pd.DataFrame:
     return pd.DataFrame([{"variant": v, "seed": s, "status": "done", "test_error": e}

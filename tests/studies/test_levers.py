@@ -8,8 +8,6 @@ from cnnkit.models import build
 from cnnkit.stats import macs, shapes_only
 from cnnkit.studies import levers
 
-pytestmark = pytest.mark.backend
-
 BASE = {"resolution": 28, "depth": 14, "width": 16, "skip": True}
 
 

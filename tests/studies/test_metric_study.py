@@ -11,8 +11,6 @@ import pytest
 
 from cnnkit.studies import metric as study
 
-pytestmark = pytest.mark.backend
-
 T95_DF2 = 2.919985580355516  # Student's t, 0.95 quantile, 2 degrees of freedom
 
 

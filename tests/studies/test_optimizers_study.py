@@ -12,8 +12,6 @@ from cnnkit.ablation import run_experiment
 from cnnkit.studies import optimizers as opt
 from cnnkit.train.schedules import StepDecay, lr_at, lr_curve
 
-pytestmark = pytest.mark.backend
-
 
 # --- lr_curve: the rate at given iterations, exactly ---------------------------------------------
 

@@ -10,8 +10,6 @@ import pytest
 from cnnkit.models.randwire import random_graph
 from cnnkit.studies import randwire as study
 
-pytestmark = pytest.mark.backend
-
 
 def runs(values: dict[str, list[float]]) -> pd.DataFrame:
     """A frame shaped like Results.runs(): one row per (variant, seed) with a test error."""

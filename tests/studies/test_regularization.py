@@ -13,8 +13,6 @@ from cnnkit.data import augment_batch, load_arrays
 from cnnkit.studies import regularization as reg
 from cnnkit.train.optimizers import decay_variables
 
-pytestmark = pytest.mark.backend
-
 
 # --- the grid ----------------------------------------------------------------------------------
 

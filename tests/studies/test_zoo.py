@@ -11,8 +11,6 @@ from cnnkit.config import RunConfig
 from cnnkit.notebook.report import Row
 from cnnkit.studies import zoo
 
-pytestmark = pytest.mark.backend
-
 
 @pytest.fixture(autouse=True)
 def _seed():

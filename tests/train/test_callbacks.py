@@ -8,8 +8,6 @@ from cnnkit.train.callbacks import (EpochLogs, IterationsToTarget, ProgressLogge
                                     ThroughputRecorder, current_lr, run_callbacks)
 from cnnkit.train.schedules import StepDecay
 
-pytestmark = pytest.mark.backend
-
 
 class _Model:
     """Just what the callbacks touch: optimizer and stop_training."""

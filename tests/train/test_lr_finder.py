@@ -12,8 +12,6 @@ from cnnkit.train import get_optimizer
 from cnnkit.train.lr_finder import LRRangeTest, lr_range_test, lr_sequence, range_schedule, suggest_lr
 from cnnkit.train.schedules import StepDecay, lr_at
 
-pytestmark = pytest.mark.backend
-
 
 # --- the rate sequence ---------------------------------------------------------------------------
 

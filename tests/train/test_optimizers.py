@@ -6,8 +6,6 @@ from cnnkit.train.optimizers import (OPTIMIZERS, apply_weight_decay, decay_varia
                                      exclude_from_decoupled_decay, get_optimizer)
 from cnnkit.train.schedules import StepDecay
 
-pytestmark = pytest.mark.backend
-
 
 def _model():
     inputs = keras.Input((6, 6, 2))

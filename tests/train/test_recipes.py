@@ -6,8 +6,6 @@ from cnnkit.train.optimizers import OPTIMIZERS
 from cnnkit.train.recipes import RECIPES, get_recipe
 from cnnkit.train.schedules import SCHEDULES, get_schedule
 
-pytestmark = pytest.mark.backend
-
 
 def test_resnet_recipe_is_the_paper_recipe():
     r = get_recipe("resnet_cifar")

@@ -7,8 +7,6 @@ import pytest
 from cnnkit.train.schedules import (SCHEDULES, CyclicLR, StepDecay, WarmUp, get_schedule, lr_at,
                                     plateau_callback, step_boundaries)
 
-pytestmark = pytest.mark.backend
-
 
 def test_resnet_step_schedule_divides_by_10_at_32k_and_48k():
     s = get_schedule("step", 0.1, 64_000)

@@ -7,8 +7,6 @@ from cnnkit.config import RunConfig
 from cnnkit.train.device_data import require_channels_last
 from cnnkit.train.recipes import SPEED_SETTINGS, speed_settings
 
-pytestmark = pytest.mark.backend
-
 
 @pytest.mark.parametrize("name", SPEED_SETTINGS)
 def test_speed_settings_are_valid_run_configs(name):
