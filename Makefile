@@ -1,13 +1,21 @@
 # Two commands on a fresh machine:  make demo   (install + main job)   and   make test
+# Test tiers:  make test       everything CI runs (.ci/run), < 15 min on 2 cores with the install
+#              make test-fast  the unit tier (-m "not slow": no notebook runs, no kill/resume grid), < 5 min
 PY     ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PRESET ?= quick
 OUT    ?= reports
-# pytest-xdist workers; the TF test processes each use the machine's cores, 2 fits a 2-core box
+# pytest-xdist workers; the TF test processes each use the machine's cores, 2 fits a 2-core box.
+# loadgroup: a module marked xdist_group runs on one worker (one fault-driver / Ray fixture, not two);
+# tests/conftest.py puts slow tests first so the longest start at once.
 WORKERS ?= 2
+XDIST   := -n $(WORKERS) --dist loadgroup
+# JUNIT=prefix also writes prefix-tf.xml / prefix-jax.xml (.ci/run prints the slowest tests from them)
+JUNIT  ?=
+junit   = $(if $(JUNIT),--junitxml=$(JUNIT)-$(1).xml)
 
-.PHONY: install demo test test-jax clean
+.PHONY: install demo test test-fast test-jax clean
 
 $(BIN)/cnnkit: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,13 +29,18 @@ demo: install
 	$(BIN)/cnnkit demo --out $(OUT) --preset $(PRESET)
 
 test: install
-	$(BIN)/python -m pytest -n $(WORKERS) --durations=15
+	$(BIN)/python -m pytest $(XDIST) --durations=15 $(call junit,tf)
 	$(MAKE) test-jax
 
-# the layer and model tests again on the JAX backend (the backend of the GPU machine); tiny inputs make
-# XLA's compile time the cost, and its optimisations buy nothing at that size (-40 % CPU time measured)
+test-fast: install
+	$(BIN)/python -m pytest $(XDIST) -m "not slow" --durations=15
+
+# what differs between backends (marker `backend`) again on JAX, the backend of the GPU machine: a separate
+# process, as KERAS_BACKEND is read once per process. Tiny inputs make XLA's compile time the cost, and its
+# optimisations buy nothing at that size (-40 % CPU time measured)
 test-jax: install
-	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 $(BIN)/python -m pytest -n $(WORKERS) -m "backend and not slow" --durations=10
+	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 $(BIN)/python -m pytest $(XDIST) -m "backend and not slow" \
+		--durations=10 $(call junit,jax)
 
 clean:
 	rm -rf $(VENV) $(OUT) runs .pytest_cache

@@ -15,3 +15,9 @@ def _seed():
     keras.utils.set_random_seed(1234)
     yield
     keras.backend.clear_session(free_memory=False)  # its gc.collect() costs ~1 s a test
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first (a stable sort), so that under ``-n 2`` the longest ones start at once and the short
+    ones fill the gaps, instead of one notebook run finishing alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
