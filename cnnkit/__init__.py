@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import importlib
 
+from cnnkit._console import install_tensorflow_import_filter
+
+install_tensorflow_import_filter()  # TensorFlow's start-up log lines stay out of terminals and reports
+
 __version__ = "0.1.0"
 
 _SUBMODULES = ("ablation", "blocks", "data", "layers", "models", "notebook", "stats", "teach", "train")

@@ -249,6 +249,8 @@ def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[st
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    from cnnkit._console import KERNEL_ARGUMENTS, kernel_environment
+
     path = Path(path)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -260,8 +262,10 @@ def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[st
     executed = out_dir / f"{path.stem}.ipynb"
     _register_tuple_translator()
     try:
-        papermill.execute_notebook(str(path), str(executed), parameters=params, progress_bar=progress,
-                                   kernel_name=kernel_name, cwd=str(out_dir), execution_timeout=cell_timeout)
+        with kernel_environment(progress):  # quiet TensorFlow; epoch lines to the terminal, not the report
+            papermill.execute_notebook(str(path), str(executed), parameters=params, progress_bar=progress,
+                                       kernel_name=kernel_name, cwd=str(out_dir), execution_timeout=cell_timeout,
+                                       extra_arguments=list(KERNEL_ARGUMENTS))
     except PapermillExecutionError as exc:
         _failed(path, executed, f"cell {exc.exec_count}", f"{exc.ename}: {exc.evalue}", code)
     except (CellTimeoutError, DeadKernelError) as exc:

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from cnnkit._atomic import atomic_write_text, fsync_dir, fsync_file, tmp_path
+from cnnkit._console import progress_writer
 from cnnkit.train.schedules import lr_at, plateau_callback
 
 ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy")
@@ -182,20 +183,22 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
 
 
 class ProgressLogger(keras.callbacks.Callback):
-    """Compact progress for notebooks and papermill logs: one line per epoch, never a per-step bar.
+    """Compact progress for the terminal: one line per epoch, never a per-step bar.
 
     ``epoch  3/10  step 1053  loss 0.4123  acc 0.8510  val_loss 0.4410  val_acc 0.8402  lr 0.1  5123 img/s  12.1 s``
 
     Args:
         every_seconds: if given, also print the running loss/accuracy inside an epoch at most
             this often (for long epochs); ``None`` prints only at epoch ends.
-        print_fn: where lines go (default ``print`` with flush).
+        print_fn: where lines go. Default :func:`cnnkit._console.progress_writer`: printed in a script;
+            in a notebook kernel the terminal behind it when ``CNNKIT_PROGRESS=terminal`` (``cnnkit run``
+            sets it), else nowhere, so reports keep only the table of runs (the run store has every epoch).
     """
 
     def __init__(self, every_seconds: float | None = None, print_fn=None):
         super().__init__()
         self.every_seconds = every_seconds
-        self.print_fn = print_fn or (lambda line: print(line, flush=True))
+        self.print_fn = print_fn or progress_writer() or (lambda line: None)
         self._last_print = time.perf_counter()
 
     def _epoch_label(self, epoch: int) -> str:
@@ -318,7 +321,8 @@ def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
         plateau: if given, options of :func:`cnnkit.train.schedules.plateau_callback`.
         backup_freq: ``"epoch"`` or a number of steps between backups (a run resumed from a
             mid-epoch backup restarts that epoch from its beginning with the saved weights).
-        verbose: 0 silent, 1 one line per epoch, 2 also a line every 30 s inside epochs.
+        verbose: 0 silent, 1 one line per epoch, 2 also a line every 30 s inside epochs (where the
+            lines go: :class:`ProgressLogger`; in a notebook kernel, not into the notebook).
         extra: user callbacks; they run after the recorders and before the CSV log.
 
     Returns:
@@ -332,8 +336,9 @@ def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
     cbs.extend(extra)
     if workdir is not None:
         cbs.append(DurableCSVLogger(os.path.join(workdir, "history.csv"), append=True))
-    if verbose:
-        cbs.append(ProgressLogger(every_seconds=30.0 if verbose >= 2 else None))
+    writer = progress_writer() if verbose else None
+    if writer is not None:
+        cbs.append(ProgressLogger(every_seconds=30.0 if verbose >= 2 else None, print_fn=writer))
     if workdir is not None:
         cbs.append(AtomicBackupAndRestore(os.path.join(workdir, "backup"), save_freq=backup_freq))
     return cbs
