@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["HOST", "atomic_write_bytes", "atomic_write_text", "fsync_dir", "fsync_file", "is_orphan_tmp",
-           "pid_alive", "process_start", "tmp_path"]
+__all__ = ["HOST", "atomic_write_bytes", "atomic_write_text", "current_umask", "fsync_dir", "fsync_file",
+           "is_orphan_tmp", "pid_alive", "process_start", "tmp_path"]
 
 HOST = re.sub(r"[^A-Za-z0-9_-]+", "-", socket.gethostname()).strip("-")[:60] or "host"
 _TMP = re.compile(r"^\..+\.(?P<pid>\d+)@(?P<host>[A-Za-z0-9_-]*)\.[A-Za-z0-9_]+\.tmp(?:\.weights\.h5)?$")
@@ -27,13 +27,39 @@ _TMP = re.compile(r"^\..+\.(?P<pid>\d+)@(?P<host>[A-Za-z0-9_-]*)\.[A-Za-z0-9_]+\
 def tmp_path(path: str | os.PathLike, suffix: str = ".tmp") -> Path:
     """Create an empty temporary file beside ``path`` named after this process and return it.
 
+    Its mode is that of a file created normally (``0o666`` less the umask: 0644 under umask
+    022), so the file it is renamed to is as readable as any other the user writes.
+
     ``suffix`` must start with ``.tmp`` (``".tmp.weights.h5"`` for Keras weight files, whose
     names must end in ``.weights.h5``).
     """
     path = Path(path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}@{HOST}.", suffix=suffix)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes it 0600; the published file honours the umask
+    except (AttributeError, OSError):  # no fchmod (Windows) or a file system without modes
+        pass
+    finally:
+        os.close(fd)
     return Path(name)
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (``/proc/self/status`` on Linux ≥ 4.7).
+
+    Elsewhere it is read by setting and restoring it, which a thread creating a file at that
+    very moment could observe; that fallback is the only way POSIX offers.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def fsync_file(path: str | os.PathLike) -> None:

@@ -1,9 +1,10 @@
-"""Running notebooks (papermill), presets, and the HTML report index."""
+"""Running notebooks (papermill), presets, figures shown and saved (``save_figure``), and the HTML report index."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from cnnkit.notebook.figures import save_figure, saved_figures
 from cnnkit.notebook.presets import PRESET_NAMES, PRESETS, preset_parameters
 from cnnkit.notebook.report import Row, build_index, read_summaries, write_summary
 from cnnkit.notebook.runner import (NotebookError, export_html, notebook_parameters, resolve_parameters,
@@ -22,4 +23,4 @@ def numbered_notebooks(folder: str | Path = NOTEBOOK_DIR) -> list[Path]:
 
 __all__ = ["NOTEBOOK_DIR", "NotebookError", "PRESETS", "PRESET_NAMES", "Row", "build_index", "export_html",
            "notebook_parameters", "numbered_notebooks", "preset_parameters", "read_summaries",
-           "resolve_parameters", "run_notebook", "write_summary"]
+           "resolve_parameters", "run_notebook", "save_figure", "saved_figures", "write_summary"]
