@@ -2,7 +2,7 @@
 
 An :class:`Experiment` expands into one :class:`RunSpec` per (variant, seed), each with a
 deterministic run id, and checks every resulting config through
-:class:`cnnkit.config.RunConfig` before anything trains, so a typo in an override fails
+:class:`cnnkit.train.config.RunConfig` before anything trains, so a typo in an override fails
 at once. :func:`cnnkit.ablation.run_experiment` (in :mod:`cnnkit.ablation.runner`) trains what
 is missing into a :class:`~cnnkit.ablation.store.Store`, skipping finished runs and resuming
 interrupted ones, and returns :class:`~cnnkit.ablation.results.Results`.
@@ -64,7 +64,7 @@ class RunSpec:
 
 
 def _run_config_cls():
-    from cnnkit.config import RunConfig  # resolved lazily: the training side is optional here
+    from cnnkit.train.config import RunConfig  # resolved lazily: the training side is optional here
 
     return RunConfig
 

@@ -12,6 +12,7 @@ import keras
 from keras import ops
 
 from cnnkit.layers._utils import positive_int
+from cnnkit.layers.normalization import bn_setting
 
 __all__ = ["BAM", "CBAM", "SqueezeExcite"]
 
@@ -125,7 +126,7 @@ class BAM(keras.layers.Layer):
     ``1 + σ(·)`` means the module can only amplify, never zero out, a feature. BN placement
     follows the authors' code (after each hidden layer; the paper's formulas write one BN on
     each branch output). BatchNormalization takes its momentum/epsilon from
-    :func:`cnnkit.models.bn_defaults` when the layer is created (``build(..., bn_momentum=)``),
+    :func:`~cnnkit.layers.normalization.bn_defaults` when the layer is created (``build(..., bn_momentum=)``),
     and stores them in its config.
 
     Reference: Park, Woo, Lee & Kweon, "BAM: Bottleneck Attention Module", BMVC 2018.
@@ -140,8 +141,6 @@ class BAM(keras.layers.Layer):
     def __init__(self, ratio: int = 16, dilation: int = 4, bn_momentum: float | None = None,
                  bn_epsilon: float | None = None, **kwargs):
         super().__init__(**kwargs)
-        from cnnkit.models._registry import bn_setting
-
         self.ratio = positive_int(ratio, "ratio")
         self.dilation = positive_int(dilation, "dilation")
         self.bn_momentum = float(bn_setting("momentum") if bn_momentum is None else bn_momentum)

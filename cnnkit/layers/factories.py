@@ -51,13 +51,12 @@ def get_norm(kind: str | None, *, layer_name: str | None = None, axis: int = -1)
     """A normalisation layer: ``'batch'`` (BatchNormalization), ``'lrn'`` (AlexNet's LRN) or ``None``.
 
     BatchNormalization takes its momentum/epsilon from
-    :func:`cnnkit.models._registry.bn_defaults` (see ``build(..., bn_momentum=)``).
+    :func:`cnnkit.layers.normalization.bn_defaults` (see ``build(..., bn_momentum=)``).
     """
     if kind is None or kind == "none":
         return None
     if kind == "batch":  # keras' layer; on TensorFlow it trains with the fused kernel (cnnkit.layers.normalization)
-        from cnnkit.layers.normalization import BatchNormalization
-        from cnnkit.models._registry import bn_setting
+        from cnnkit.layers.normalization import BatchNormalization, bn_setting
 
         return BatchNormalization(axis=axis, momentum=bn_setting("momentum"), epsilon=bn_setting("epsilon"),
                                   name=layer_name)

@@ -14,9 +14,11 @@ ResNet-20 221 → 277 (1.25x), ResNet-56 75 → 96 (1.27x); about as fast as the
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 
-__all__ = ["BatchNormalization"]
+__all__ = ["BatchNormalization", "bn_defaults", "bn_setting"]
 
 _CUDNN_MIN_EPSILON = 1.001e-5  # cuDNN rejects a smaller epsilon in its fused kernel
 
@@ -55,3 +57,31 @@ class BatchNormalization(keras.layers.BatchNormalization):
         return (keras.backend.backend() == "tensorflow" and training is True and self.trainable
                 and mask is None and not self.renorm and not self.synchronized and self.center and self.scale
                 and len(inputs.shape) == 4 and self.axis in (-1, 3) and self.epsilon >= _CUDNN_MIN_EPSILON)
+
+
+# --- BatchNormalization defaults -------------------------------------------------------------
+# The BN layers cnnkit creates (``get_norm("batch")``, BAM) read these defaults when they are made;
+# ``cnnkit.models.build(..., bn_momentum=0.9)`` sets them for the duration of one build.
+_BN_DEFAULTS: dict[str, float] = {"momentum": 0.99, "epsilon": 1e-3}
+
+
+@contextlib.contextmanager
+def bn_defaults(*, momentum: float | None = None, epsilon: float | None = None):
+    """Temporarily change the momentum/epsilon of the BN layers cnnkit builders create."""
+    if momentum is not None and not 0.0 <= momentum < 1.0:
+        raise ValueError(f"bn_momentum must be in [0, 1), got {momentum!r}")
+    saved = dict(_BN_DEFAULTS)
+    if momentum is not None:
+        _BN_DEFAULTS["momentum"] = float(momentum)
+    if epsilon is not None:
+        _BN_DEFAULTS["epsilon"] = float(epsilon)
+    try:
+        yield
+    finally:
+        _BN_DEFAULTS.clear()
+        _BN_DEFAULTS.update(saved)
+
+
+def bn_setting(key: str) -> float:
+    """Current default for a BN argument (``'momentum'`` or ``'epsilon'``)."""
+    return _BN_DEFAULTS[key]

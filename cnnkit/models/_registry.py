@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 import keras
 
+from cnnkit.layers.normalization import bn_defaults
+
 _MODELS: dict[str, Callable[..., keras.Model]] = {}
 
 # Arguments every builder takes; they are passed through ``build`` explicitly.
@@ -120,30 +122,3 @@ def build(name: str, *, input_shape: tuple[int, ...] = (32, 32, 3), num_classes:
     with ctx:
         return builder(input_shape=shape, num_classes=num_classes, **opts)
 
-
-# --- BatchNormalization defaults -------------------------------------------------------------
-# Blocks create BN layers through ``cnnkit.blocks.conv.batch_norm``, which reads these defaults;
-# ``build(..., bn_momentum=0.9)`` sets them for the duration of one build.
-_BN_DEFAULTS: dict[str, float] = {"momentum": 0.99, "epsilon": 1e-3}
-
-
-@contextlib.contextmanager
-def bn_defaults(*, momentum: float | None = None, epsilon: float | None = None):
-    """Temporarily change the momentum/epsilon of the BN layers cnnkit builders create."""
-    if momentum is not None and not 0.0 <= momentum < 1.0:
-        raise ValueError(f"bn_momentum must be in [0, 1), got {momentum!r}")
-    saved = dict(_BN_DEFAULTS)
-    if momentum is not None:
-        _BN_DEFAULTS["momentum"] = float(momentum)
-    if epsilon is not None:
-        _BN_DEFAULTS["epsilon"] = float(epsilon)
-    try:
-        yield
-    finally:
-        _BN_DEFAULTS.clear()
-        _BN_DEFAULTS.update(saved)
-
-
-def bn_setting(key: str) -> float:
-    """Current default for a BN argument (``'momentum'`` or ``'epsilon'``)."""
-    return _BN_DEFAULTS[key]

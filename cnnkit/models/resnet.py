@@ -28,8 +28,9 @@ import keras
 
 from cnnkit.blocks.conv import conv_layer, norm_act
 from cnnkit.blocks.residual import ATTENTIONS, basic_block, bottleneck_block
+from cnnkit.layers.normalization import bn_defaults
 from cnnkit.models._input_size import choose_stem
-from cnnkit.models._registry import bn_defaults, register_model, variant_of
+from cnnkit.models._registry import register_model, variant_of
 
 __all__ = ["resnet_cifar", "resnet_imagenet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
            "resnet18v2", "resnet34v2", "resnet50v2", "resnet101v2", "resnet152v2",

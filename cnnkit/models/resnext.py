@@ -16,8 +16,9 @@ from __future__ import annotations
 import keras
 
 from cnnkit.blocks.resnext import resnext_block
+from cnnkit.layers.normalization import bn_defaults
 from cnnkit.models._input_size import choose_stem
-from cnnkit.models._registry import bn_defaults, register_model, variant_of
+from cnnkit.models._registry import register_model, variant_of
 from cnnkit.models.resnet import KERAS_BN_EPSILON, blocks_per_stage, residual_network, stem_cifar, stem_imagenet
 
 __all__ = ["resnext", "resnext29_8x64d", "resnext50"]

@@ -201,10 +201,10 @@ def check_data(path: str | Path, preset: str = "quick", overrides: dict[str, Any
 # --- execution and export ----------------------------------------------------------------------
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    """UTF-8 text, written atomically with the run store's writer."""
-    from cnnkit.ablation.store import atomic_write_bytes
+    """UTF-8 text, written atomically (the run store's writer)."""
+    from cnnkit._atomic import atomic_write_text
 
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_text(path, text)
 
 
 def export_html(executed: str | Path, html_path: str | Path | None = None, *, code: str = "fold") -> Path:

@@ -1,4 +1,4 @@
-"""Training: recipes from the papers, optimizers and schedules by name, and ``fit``.
+"""Training: the run configuration, recipes from the papers, optimizers and schedules by name, and ``fit``.
 
 ``fit(RunConfig(...), workdir=...)`` trains one configured run and returns a ``RunResult``;
 ``get_recipe``, ``get_optimizer``, ``get_schedule`` and ``apply_weight_decay`` are its parts.
@@ -12,12 +12,13 @@ from cnnkit.train.optimizers import (OPTIMIZERS, apply_weight_decay, decay_varia
 from cnnkit.train.recipes import RECIPES, Recipe, get_recipe
 from cnnkit.train.schedules import (SCHEDULES, CyclicLR, StepDecay, WarmUp, get_schedule, lr_at,
                                     plateau_callback)
+from cnnkit.train.config import RunConfig  # noqa: E402  (after the parts it checks)
 from cnnkit.train.loop import HISTORY_KEYS, RunResult, fit  # noqa: E402  (after the parts it uses)
 from cnnkit.train.lr_finder import LRRangeTest, lr_range_test, suggest_lr  # noqa: E402  (uses fit)
 
 __all__ = ["HISTORY_KEYS", "OPTIMIZERS", "RECIPES", "SCHEDULES", "CyclicLR", "EpochLogs",
-           "IterationsToTarget", "ProgressLogger", "Recipe", "RunResult", "StepDecay", "TerminateOnNaN",
-           "ThroughputRecorder", "WarmUp", "apply_weight_decay", "current_lr", "decay_variables", "fit",
+           "IterationsToTarget", "ProgressLogger", "Recipe", "RunConfig", "RunResult", "StepDecay",
+           "TerminateOnNaN", "ThroughputRecorder", "WarmUp", "apply_weight_decay", "current_lr", "decay_variables", "fit",
            "get_optimizer", "get_recipe", "get_schedule", "lr_at", "plateau_callback", "run_callbacks",
            "LRRangeTest", "lr_range_test", "suggest_lr"]
 

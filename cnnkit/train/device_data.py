@@ -221,7 +221,7 @@ def load_splits(cfg) -> dict[str, Any] | None:
     """train/val/test as :class:`IndexBatches` over one :class:`DeviceData`, or None for the tf.data path.
 
     Args:
-        cfg: a resolved :class:`cnnkit.config.RunConfig`; its ``data_path``, ``dataset``,
+        cfg: a resolved :class:`cnnkit.train.config.RunConfig`; its ``data_path``, ``dataset``,
             ``subset``, ``eval_subset``, ``resolution``, ``val_fraction``, ``seed``, ``augment``, ``batch_size``
             and ``data_options`` are used.
 

@@ -1,4 +1,4 @@
-"""``fit``: one training run from a :class:`~cnnkit.config.RunConfig` to a :class:`RunResult`.
+"""``fit``: one training run from a :class:`~cnnkit.train.config.RunConfig` to a :class:`RunResult`.
 
 The run is resumable: given a ``workdir``, a re-invocation after a kill continues from the
 last backup and the history (rebuilt from the CSV log) is continuous. Failures do not raise:
@@ -25,9 +25,9 @@ from typing import Any, Mapping, Sequence
 import keras
 import numpy as np
 
-from cnnkit import config as _config
 from cnnkit._atomic import atomic_write_text
 from cnnkit.train import callbacks as _cb
+from cnnkit.train import config as _config
 from cnnkit.train import distribute as _dist
 from cnnkit.train import optimizers as _opt
 from cnnkit.train import schedules as _sch
@@ -84,7 +84,7 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     ``model.fit`` with :func:`cnnkit.train.callbacks.run_callbacks`; evaluate the test split.
 
     Args:
-        config: a :class:`~cnnkit.config.RunConfig` or a dict for ``RunConfig.from_dict``.
+        config: a :class:`~cnnkit.train.config.RunConfig` or a dict for ``RunConfig.from_dict``.
         workdir: if given, the run writes ``config.json`` (resolved), ``history.csv``,
             ``backup/`` (while training) and ``result.json``. Re-invoking with the same
             workdir after a kill resumes from the last epoch backup; without a backup the run

@@ -11,7 +11,7 @@ loss falls most steeply per decade, or the rate of the minimum divided by 10.
 * :func:`range_schedule` is the growing rate as a learning-rate schedule (it runs inside the compiled
   step, on every backend); :class:`LRRangeTest` is the Keras callback that records the loss of every
   iteration and stops the test.
-* :func:`lr_range_test` runs it on a :class:`~cnnkit.config.RunConfig` (through
+* :func:`lr_range_test` runs it on a :class:`~cnnkit.train.config.RunConfig` (through
   :func:`cnnkit.train.fit`) or on a compiled model and data.
 """
 
@@ -132,7 +132,7 @@ def lr_range_test(source: Any, data: Any = None, *, min_lr: float = 1e-5, max_lr
     """Run the LR range test on a config or on a compiled model and data.
 
     Args:
-        source: a :class:`~cnnkit.config.RunConfig` (or its dict): trained with
+        source: a :class:`~cnnkit.train.config.RunConfig` (or its dict): trained with
             :func:`cnnkit.train.fit` for ``steps`` iterations with the :func:`range_schedule` (as the
             ``exponential`` schedule; model, data, optimizer, momentum and weight decay are the config's;
             warm-up, test evaluation and the iteration target are switched off); or a compiled
@@ -163,7 +163,7 @@ def lr_range_test(source: Any, data: Any = None, *, min_lr: float = 1e-5, max_lr
 
 
 def _run_on_config(config: Any, finder: LRRangeTest, verbose: int) -> None:
-    from cnnkit.config import RunConfig
+    from cnnkit.train.config import RunConfig
     from cnnkit.train.loop import fit
 
     if not isinstance(config, (RunConfig, Mapping)):

@@ -1,7 +1,7 @@
 """Training recipes from the papers, by name.
 
 A recipe is the paper's optimizer, learning rate, schedule, weight decay and batch size.
-:class:`cnnkit.config.RunConfig` fills every training setting the user leaves ``None`` from
+:class:`cnnkit.train.config.RunConfig` fills every training setting the user leaves ``None`` from
 its recipe (``RunConfig.resolved()``), so a run states which paper it follows.
 """
 
