@@ -360,7 +360,7 @@ def throughput_table(kinds: Sequence[str] = KINDS, passes: Sequence[str] = PASSE
         Columns ``kind, mode, images_per_s, device, backend``; a kind without weights
         (``"shuffle"``) gets a ``"forward"`` row only.
     """
-    from cnnkit.train.loop import device_name
+    from cnnkit.train.provenance import device_name
 
     bad = [p for p in passes if p not in PASSES]
     if bad:

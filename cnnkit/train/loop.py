@@ -3,20 +3,18 @@
 The run is resumable: given a ``workdir``, a re-invocation after a kill continues from the
 last backup and the history (rebuilt from the CSV log) is continuous. Failures do not raise:
 they come back as ``status="failed"`` with the traceback, so a grid of runs keeps going.
+
+Its parts: :mod:`~cnnkit.train.splits` (the data a run trains on), :mod:`~cnnkit.train.history`
+(workdir and CSV history), :mod:`~cnnkit.train.provenance` (versions and device).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
-import importlib.metadata
-import io
 import json
 import math
 import os
-import platform
-import shutil
 import time
 import traceback
 from pathlib import Path
@@ -31,10 +29,11 @@ from cnnkit.train import config as _config
 from cnnkit.train import distribute as _dist
 from cnnkit.train import optimizers as _opt
 from cnnkit.train import schedules as _sch
+from cnnkit.train.history import HISTORY_KEYS, from_keras, prepare_workdir, read_csv
+from cnnkit.train.provenance import device_name, versions
+from cnnkit.train.splits import batch_arg, load_splits, num_batches, user_splits, xy
 
 STATUSES = ("done", "diverged", "failed")
-HISTORY_KEYS = ("epoch", "step", "loss", "accuracy", "error", "val_loss", "val_accuracy", "val_error",
-                "lr", "images_per_sec", "epoch_time")
 
 
 @dataclasses.dataclass
@@ -112,7 +111,7 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     """
     start = time.perf_counter()
     cfg = (config if isinstance(config, _config.RunConfig) else _config.RunConfig.from_dict(config)).resolved()
-    work = _prepare_workdir(workdir, cfg)
+    work = prepare_workdir(workdir, cfg)
     result = RunResult("failed", config=cfg.to_dict(), versions=versions(), device=device_name())
     try:
         with _precision(cfg.mixed_precision), \
@@ -134,20 +133,20 @@ def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: i
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    splits = _load_data(cfg) if data is None else _user_data(data)
+    splits = load_splits(cfg) if data is None else user_splits(data)
     splits = _dist.split_evenly(splits, cfg.batch_size, replicas)  # no replica may get an empty batch
-    steps = cfg.steps_per_epoch or _num_batches(splits["train"], cfg.batch_size)
+    steps = cfg.steps_per_epoch or num_batches(splits["train"], cfg.batch_size)
     with replicas.scope():  # MirroredStrategy on TF (cnnkit.train.distribute)
         model = _build_and_compile(cfg, splits["info"], total_steps=steps * cfg.epochs, device=splits.get("device"))
     schedule_opts = dict(cfg.schedule_options) if cfg.schedule == "plateau" else None
     cbs = _cb.run_callbacks(batch_size=cfg.batch_size, workdir=work, target_error=cfg.target_train_error,
                             plateau=schedule_opts, verbose=verbose, extra=user_callbacks)
     nan_guard = next(c for c in cbs if isinstance(c, _cb.TerminateOnNaN))
-    history = model.fit(*_xy(splits["train"]), validation_data=splits["val"], epochs=cfg.epochs,
-                        steps_per_epoch=cfg.steps_per_epoch, batch_size=_batch_arg(splits["train"], cfg),
+    history = model.fit(*xy(splits["train"]), validation_data=splits["val"], epochs=cfg.epochs,
+                        steps_per_epoch=cfg.steps_per_epoch, batch_size=batch_arg(splits["train"], cfg),
                         shuffle=isinstance(splits["train"], tuple), callbacks=cbs, verbose=0)
     csv_log = None if work is None else work / "history.csv"
-    result.history = _read_csv(csv_log) if csv_log and csv_log.exists() else _from_keras(history.history)
+    result.history = read_csv(csv_log) if csv_log and csv_log.exists() else from_keras(history.history)
     last = result.history[-1] if result.history else {}
     diverged = nan_guard.diverged or not math.isfinite(last.get("loss", math.nan))
     result.final = _final(cfg, model, result.history, splits, evaluate_test=cfg.eval_test and not diverged)
@@ -186,8 +185,8 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
     final.update({k: last.get(k, math.nan) for k in ("val_loss", "val_accuracy", "val_error")})
     final.update(test_loss=math.nan, test_accuracy=math.nan, test_error=math.nan)
     if evaluate_test and splits.get("test") is not None:
-        x, y = _xy(splits["test"])
-        scores = model.evaluate(x, y, batch_size=_batch_arg(splits["test"], cfg), verbose=0, return_dict=True)
+        x, y = xy(splits["test"])
+        scores = model.evaluate(x, y, batch_size=batch_arg(splits["test"], cfg), verbose=0, return_dict=True)
         final.update(test_loss=float(scores["loss"]), test_accuracy=float(scores["accuracy"]),
                      test_error=1.0 - float(scores["accuracy"]))
     final["params"] = int(model.count_params())
@@ -197,102 +196,6 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
     best = min(val) if val else (math.nan, None)
     final["best_val_error"], final["best_val_epoch"] = best
     return final
-
-
-# --- data ------------------------------------------------------------------------------------
-def _load_data(cfg) -> dict[str, Any]:
-    """train/val/test: on the device (``cfg.data_path``, see device_data), else tf.data or NumPy batches."""
-    from cnnkit import data
-    from cnnkit.train import device_data
-
-    common = dict(batch_size=cfg.batch_size, resolution=cfg.resolution, val_fraction=cfg.val_fraction,
-                  seed=cfg.seed, **cfg.data_options)
-    # Full batches only: a partial last batch would compile the XLA step a second time and skew images/s;
-    # reshuffling every epoch still visits every example.
-    splits = device_data.load_splits(cfg)
-    if splits is None:
-        train = data.load(cfg.dataset, "train", augment=cfg.augment, shuffle=True, drop_remainder=True,
-                          subset=cfg.subset, **common)
-        splits = {"train": train, "info": train.info}
-        for split in ("val", "test"):
-            splits[split] = data.load(cfg.dataset, split, augment="none", shuffle=False,
-                                      subset=device_data.split_subset(cfg, split), **common)
-    train = splits["train"]
-    if cfg.steps_per_epoch:  # epochs of steps_per_epoch iterations must not run dry
-        train = train.repeat() if hasattr(train, "repeat") else _Repeated(train)
-    splits["train"] = device_data.prefetch_to_gpu(train)  # tf.data on a TF GPU; otherwise unchanged
-    return splits
-
-
-class _Repeated(keras.utils.PyDataset):
-    """An endless PyDataset over successive passes of ``base`` (tf.data's ``repeat()`` for NumPy batches).
-
-    Keras keeps one iterator across epochs when ``steps_per_epoch`` is set and asks for
-    batches 0, 1, 2, ...; each completed pass calls ``base.on_epoch_end()`` (new shuffle order).
-    """
-
-    def __init__(self, base):
-        super().__init__()
-        self.base, self.info, self._pass = base, getattr(base, "info", None), 0
-
-    @property
-    def num_batches(self) -> None:
-        return None
-
-    def __getitem__(self, index: int):
-        n = len(self.base)
-        while index // n > self._pass:
-            self.base.on_epoch_end()
-            self._pass += 1
-        return self.base[index % n]
-
-
-def _user_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    missing = [k for k in ("train", "val") if k not in data]
-    if missing:
-        raise ValueError(f"data must map 'train' and 'val' (and optionally 'test', 'info') to datasets "
-                         f"or (x, y) arrays; missing {missing}")
-    splits = {k: data.get(k) for k in ("train", "val", "test")}
-    info = data.get("info") or getattr(splits["train"], "info", None)
-    if info is None:
-        if not isinstance(splits["train"], tuple):
-            raise ValueError("pass data['info'] (num_classes, image_shape) when 'train' is not an (x, y) pair")
-        x, y = splits["train"]
-        info = _ArrayInfo(num_classes=int(np.max(y)) + 1, image_shape=tuple(x.shape[1:]))
-    for name, split in splits.items():  # the model is built for info.image_shape: every split must match it
-        if isinstance(split, tuple) and tuple(np.shape(split[0])[1:]) != tuple(info.image_shape):
-            raise ValueError(f"data[{name!r}] holds images of shape {tuple(np.shape(split[0])[1:])}, but the model "
-                             f"is built for {tuple(info.image_shape)} (data['info'] or the train images); "
-                             "give every split the same (height, width, channels)")
-    splits["info"] = info
-    return splits
-
-
-@dataclasses.dataclass
-class _ArrayInfo:
-    num_classes: int
-    image_shape: tuple
-
-
-def _xy(split) -> tuple:
-    return (split[0], split[1]) if isinstance(split, tuple) else (split, None)
-
-
-def _batch_arg(split, cfg) -> int | None:
-    return cfg.batch_size if isinstance(split, tuple) else None
-
-
-def _num_batches(split, batch_size: int) -> int:
-    if isinstance(split, tuple):
-        return math.ceil(len(split[0]) / batch_size)
-    try:
-        n = len(split)
-    except TypeError:  # tf.data with unknown cardinality
-        n = 0
-    if n <= 0:
-        raise ValueError(f"the training split gives no full batch of {batch_size} (or has unknown length); "
-                         "lower batch_size, raise subset, or set steps_per_epoch")
-    return n
 
 
 # --- execution context -------------------------------------------------------------------------
@@ -308,120 +211,10 @@ def _precision(policy: str | None):
         keras.mixed_precision.set_global_policy(previous)
 
 
-# --- workdir and history -----------------------------------------------------------------------
-def _prepare_workdir(workdir, cfg) -> Path | None:
-    """Create the workdir; keep history rows the backup covers, or start afresh without a backup."""
-    if workdir is None:
-        return None
-    work = Path(workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    meta, csv_path, cfg_path = work / "backup" / "training_metadata.json", work / "history.csv", work / "config.json"
-    if meta.exists():
-        saved = json.loads(cfg_path.read_text()) if cfg_path.exists() else None
-        if saved != cfg.to_dict():
-            raise ValueError(f"{work} holds a backup of a different run config; resume with the same config "
-                             f"or use a fresh workdir (or delete {work / 'backup'})")
-        epoch = json.loads(meta.read_text())["epoch"]
-        _truncate_csv(csv_path, keep_before=epoch)
-    else:
-        for stale in (csv_path, work / "result.json"):
-            stale.unlink(missing_ok=True)
-        shutil.rmtree(work / "backup", ignore_errors=True)
-    atomic_write_text(cfg_path, json.dumps(cfg.to_dict(), indent=1))  # all writes here survive a kill
-    return work
-
-
-def _truncate_csv(path: Path, *, keep_before: int) -> None:
-    """Drop CSV rows of epochs (0-based) >= ``keep_before`` (they will be trained again) and torn rows."""
-    if not path.exists():
-        return
-    with path.open(newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        return
-    whole = [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit()]
-    kept = [rows[0]] + [r for r in whole if int(r[0]) < keep_before]
-    out = io.StringIO()
-    csv.writer(out).writerows(kept)
-    atomic_write_text(path, out.getvalue())
-
-
-def _read_csv(path: Path) -> list[dict]:
-    with path.open(newline="") as f:
-        rows = [dict(r) for r in csv.DictReader(f)]
-    rows = [r for r in rows if None not in r.values() and str(r.get("epoch")).isdigit()]  # no torn rows
-    by_epoch = {int(r["epoch"]): r for r in rows}  # a row written twice (kill between CSV and backup): keep the last
-    return [_row(epoch + 1, {k: _number(v) for k, v in r.items() if k != "epoch"})
-            for epoch, r in sorted(by_epoch.items())]
-
-
-def _from_keras(history: dict[str, list]) -> list[dict]:
-    n = len(history.get("loss", []))
-    return [_row(i + 1, {k: float(v[i]) for k, v in history.items() if i < len(v)}) for i in range(n)]
-
-
-def _row(epoch: int, values: dict) -> dict:
-    row = {"epoch": epoch}
-    row.update({k: values.get(k, math.nan) for k in HISTORY_KEYS[1:]})
-    row.update({k: v for k, v in values.items() if k not in row})
-    if math.isfinite(row["step"]):
-        row["step"] = int(row["step"])
-    return row
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
     return str(value)
-
-
-# --- provenance --------------------------------------------------------------------------------
-def versions() -> dict[str, str]:
-    """Versions of cnnkit, keras, the backend and the numeric libraries."""
-    import cnnkit
-
-    out = {"cnnkit": cnnkit.__version__, "keras": keras.__version__, "backend": keras.backend.backend(),
-           "python": platform.python_version(), "numpy": np.__version__}
-    for dist in ("tensorflow", "jax", "jaxlib"):
-        try:
-            out[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def device_name() -> str:
-    """The first accelerator's name (e.g. ``"NVIDIA H100 80GB HBM3"``), else the CPU's."""
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        dev = jax.devices()[0]
-        if dev.platform != "cpu":
-            return f"{dev.device_kind} x{jax.device_count()}"
-    elif backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
-            return f"{name} x{len(gpus)}"
-    return f"CPU {_cpu_model() or platform.machine()} ({os.cpu_count()} cores)"
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        return ""
 
 
 __all__ = ["HISTORY_KEYS", "RunResult", "STATUSES", "device_name", "fit", "versions"]
