@@ -41,11 +41,14 @@ class Claim:
         margin: for ``equivalent``/``not_greater``/``not_less``: the largest difference (in the
             metric's units, e.g. 0.01 = 1 pp of error) that still counts as "no effect"/"no worse".
         alpha: the test's level. Default 0.05.
+        threshold: for ``positive``/``negative``: the value the difference must clear (default 0),
+            e.g. ``log(2)`` for "a speed-up of more than 2x" on log ratios.
     """
 
     kind: str
     margin: float = 0.0
     alpha: float = 0.05
+    threshold: float = 0.0
 
     def __post_init__(self):
         if self.kind not in CLAIM_KINDS:
@@ -53,15 +56,17 @@ class Claim:
         needs_margin = self.kind not in ("positive", "negative")
         if needs_margin and not (isinstance(self.margin, (int, float)) and self.margin > 0):
             raise ValueError(f"Claim {self.kind!r} needs a margin > 0 (e.g. 0.01 for 1 pp); got {self.margin!r}")
+        if self.threshold and needs_margin:
+            raise ValueError(f"Claim {self.kind!r} takes a margin, not a threshold; got threshold={self.threshold!r}")
         if not 0 < self.alpha < 0.5:
             raise ValueError(f"alpha={self.alpha!r}; use a level in (0, 0.5), e.g. 0.05")
 
     def describe(self, paired: bool, unit: float = 100.0, suffix: str = " pp") -> str:
         """The declared test in words, e.g. ``"one-sided paired t, H1: diff > 0, α = 0.05"``."""
         t = "paired t" if paired else "Welch t"
-        m = f"{unit * self.margin:g}{suffix}"
-        return {"positive": f"one-sided {t}, H1: diff > 0",
-                "negative": f"one-sided {t}, H1: diff < 0",
+        m, c = f"{unit * self.margin:g}{suffix}", f"{unit * self.threshold:g}{suffix if self.threshold else ''}"
+        return {"positive": f"one-sided {t}, H1: diff > {c}",
+                "negative": f"one-sided {t}, H1: diff < {c}",
                 "equivalent": f"TOST ({t}), H1: |diff| < {m}",
                 "not_greater": f"non-inferiority ({t}), H1: diff < +{m}",
                 "not_less": f"non-inferiority ({t}), H1: diff > −{m}"}[self.kind] + f", α = {self.alpha:g}"
@@ -163,9 +168,10 @@ def decide(a, b, claim: Claim, *, paired: bool = False) -> Decision:
     alpha, m = claim.alpha, claim.margin
     if claim.kind in ("positive", "negative"):
         toward, away = ("greater", "less") if claim.kind == "positive" else ("less", "greater")
-        p, p_away = _test(a, b, paired, 0.0, toward), _test(a, b, paired, 0.0, away)
+        c = claim.threshold
+        p, p_away = _test(a, b, paired, c, toward), _test(a, b, paired, c, away)
         verdict = "agrees" if p < alpha else "disagrees" if p_away < alpha else "inconclusive"
-        distance = abs(diff)
+        distance = abs(diff - c)
     elif claim.kind == "equivalent":
         p = max(_test(a, b, paired, -m, "greater"), _test(a, b, paired, m, "less"))
         beyond = min(_test(a, b, paired, m, "greater"), _test(a, b, paired, -m, "less"))

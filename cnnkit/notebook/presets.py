@@ -37,11 +37,12 @@ PRESETS: dict[str, dict[str, dict]] = {
     },
     "02_relu_vs_tanh": {
         # Two rates, one seed, 20 iterations in this kernel: every code path, no verdict.
-        "smoke": {"lrs": [0.01, 0.05], "seeds": [0], "subset": 256, "eval_subset": 100, "iterations": 20,
+        "smoke": {"lrs": [0.01, 0.05], "seeds": [0], "subset": 256, "eval_subset": 100, "iterations": 40,
                   "log_every": 10, "batch_size": 32, "workers": 1},
         # Krizhevsky et al. 2012, Fig. 1: CIFAR-10 at 32x32, ~36 epochs of 50k in batches of 128 (≈ 14k iterations).
         "paper": {"dataset": "cifar10", "subset": None, "eval_subset": None, "resolution": None, "iterations": 14000,
-                  "log_every": 200, "batch_size": 128, "lrs": [0.005, 0.01, 0.02, 0.05], "workers": 1},
+                  "log_every": 200, "batch_size": 128, "lrs": [0.005, 0.01, 0.02, 0.05], "seeds": [0, 1, 2, 3, 4],
+                  "workers": 1},
     },
     "03_lrn": {
         # One seed, 20 iterations in this kernel: every code path, no verdict.
@@ -58,7 +59,7 @@ PRESETS: dict[str, dict[str, dict]] = {
         "smoke": {"poolings": ["overlap", "max"]},
         # Krizhevsky et al. 2012 §3.4 measured on ImageNet; CIFAR-10 is Zeiler & Fergus' stochastic-pooling set.
         "paper": {"dataset": "cifar10", "epochs": 100, "poolings": ["overlap", "max", "avg", "stochastic"],
-                  "gap_row": True},
+                  "gap_row": True, "resolution": None},
     },
     "07_regularization": {
         # One run per code path: the baseline, a model option (dropout), the L1 penalty, an augmentation.

@@ -90,3 +90,12 @@ def test_bad_values_are_refused():
         decide([0.1, 0.2], [0.1], Claim("positive"), paired=True)
     with pytest.raises(ValueError, match="finite values"):
         decide([0.1, math.nan], [0.1, 0.2], Claim("positive"))
+
+
+def test_a_threshold_moves_the_superiority_null():
+    ratios = np.log([1.1, 0.9, 1.0, 1.05, 0.95])  # no speed-up at all
+    assert decide_differences(ratios, Claim("positive", threshold=math.log(2))).verdict == "disagrees"
+    fast = np.log([5.5, 6.2, 6.0, 5.8, 6.4])
+    assert decide_differences(fast, Claim("positive", threshold=math.log(2))).verdict == "agrees"
+    with pytest.raises(ValueError, match="takes a margin, not a threshold"):
+        Claim("equivalent", margin=0.01, threshold=0.5)

@@ -192,10 +192,17 @@ def test_speedup_agrees_when_relu_is_clearly_faster():
     assert rows[0].headline and rows[0].verdict == "agrees"
     ratio = math.exp(np.mean(np.log([6.0, 5.5, 500 / 110])))
     assert rows[0].measured.startswith(f"{ratio:.2f}x [90 % CI ")
-    assert rows[0].quantity == "iterations to 15.0 % training error, tanh / relu"
+    assert rows[0].quantity == "iterations to 15.0 % training error, tanh / relu: is relu faster at all (> 1x)?"
     assert rows[0].reference.startswith("6x at 25 % on CIFAR-10 (Krizhevsky et al. 2012")
-    assert rows[1].verdict == "agrees"  # final training error tanh − relu: +10, +11, +12 pp
-    assert rows[2].measured == "110 (reached in 3 of 3 runs)" and rows[2].verdict == "not comparable"
+    assert rows[1].headline and rows[1].verdict == "agrees" and "(> 2x)" in rows[1].quantity  # 4.5-6x > 2x
+    assert rows[2].verdict == "agrees"  # final training error tanh − relu: +10, +11, +12 pp
+    assert rows[3].measured == "110 (reached in 3 of 3 runs)" and rows[3].verdict == "not comparable"
+
+
+def test_a_small_speedup_disagrees_with_a_large_one():
+    runs = activation_runs([100, 120, 110], [110, 125, 118])
+    rows = relu_vs_tanh.summary_rows(runs, history_frame(STEPS), target_error=0.15)
+    assert rows[0].verdict == "agrees" and rows[1].verdict == "disagrees"
 
 
 def test_speedup_counts_a_censored_tanh_run_with_its_length():
