@@ -97,3 +97,9 @@ def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "cnnkit")
     assert _imports(fake / "bad.py") == [("cnnkit.models", 1)]
     assert _rank("cnnkit.models") > _rank(_module_name(fake / "bad.py"))
+
+
+def test_no_module_exceeds_500_lines():
+    long = {str(p.relative_to(PACKAGE.parent)): n for p in _modules()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines (split them by concern): {long}"
