@@ -15,7 +15,7 @@ XDIST   := -n $(WORKERS) --dist loadgroup
 JUNIT  ?=
 junit   = $(if $(JUNIT),--junitxml=$(JUNIT)-$(1).xml)
 
-.PHONY: install demo test test-fast test-jax clean
+.PHONY: install demo test test-fast test-jax screenshots clean
 
 $(BIN)/cnnkit: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,12 @@ test-fast: install
 test-jax: install
 	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 $(BIN)/python -m pytest $(XDIST) -m "backend and not slow" \
 		--durations=10 $(call junit,jax)
+
+# docs/img/index.png and one PNG per report, from a finished run in $(OUT) (headless Chromium: apt-get install
+# chromium); SHOTS="01_depth_degradation 13_metric_learning" takes only those reports
+SHOTS ?=
+screenshots: install
+	$(BIN)/python -m cnnkit.notebook.browser $(OUT) docs/img $(SHOTS)
 
 clean:
 	rm -rf $(VENV) $(OUT) runs .pytest_cache

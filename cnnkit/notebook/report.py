@@ -80,7 +80,8 @@ def write_summary(stem: str, title: str, rows: list[Row], *, parameters: dict[st
     """Write ``<out_dir>/<stem>.summary.json`` (atomically) and return its path.
 
     The summary also lists the figures :func:`~cnnkit.notebook.figures.save_figure` wrote into
-    ``out_dir`` in this process (``figures``) and the one the index shows as the report's thumbnail
+    ``out_dir`` in this process (``figures``; those named like the notebook, ``<NN>_*``, if any are) and
+    the one the index shows as the report's thumbnail
     (``main_figure``: the file or stem given, e.g. ``"01_curves"``; default the first figure saved).
     """
     from cnnkit.notebook.figures import saved_figures
@@ -88,6 +89,9 @@ def write_summary(stem: str, title: str, rows: list[Row], *, parameters: dict[st
     path = Path(out_dir) / f"{stem}{SUMMARY_SUFFIX}"
     figures = list(dict.fromkeys(str(p.resolve().relative_to(Path(out_dir).resolve()))
                                  for p in saved_figures(out_dir)))
+    number = stem.split("_")[0]  # a numbered notebook's figures are "01_*" (one process may run several)
+    own = [f for f in figures if f.startswith(f"{number}_")]
+    figures = own if number.isdigit() else own or figures
     if main_figure is not None and Path(main_figure).suffix == "":
         main_figure = next((f for f in figures if Path(f).stem == Path(main_figure).name), f"{main_figure}.png")
     doc = {"stem": stem, "title": title, "rows": [asdict(r) for r in rows], "conclusion": conclusion,

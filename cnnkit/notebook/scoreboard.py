@@ -58,10 +58,12 @@ def scoreboard_html(summaries: list[dict], folder: Path) -> list[str]:
         f"<span>{_verdict(v)} × {n}</span>" for v, n in tally.most_common()) + "</p>",
         "<table class='board'><tr><th>notebook</th><th>claim</th><th>the paper says</th><th></th>"
         "<th>measured</th><th>verdict</th></tr>"]
-    for s, r in lines:
-        name = esc(s["title"].split("·")[0].strip() if "·" in s["title"] else s["stem"])
-        link = f"<a href='{esc(s['stem'])}.html' title='{esc(s['title'])}'>{name}</a>" \
-            if (folder / f"{s['stem']}.html").exists() else name
+    previous = None
+    for s, r in lines:  # the notebook's title on its first line only: its claims read as a group
+        name = "" if s["stem"] == previous else esc(s["title"])
+        previous = s["stem"]
+        link = f"<a href='{esc(s['stem'])}.html'>{name}</a>" if name and (folder / f"{s['stem']}.html").exists() \
+            else name
         test = f" title='{esc(r.test)}'" if getattr(r, "test", "") else ""
         parts.append(f"<tr><td>{link}</td><td>{esc(r.quantity)}</td><td>{esc(r.reference)}</td>"
                      f"<td class='arrow'>→</td><td>{esc(r.measured)}</td><td{test}>{_verdict(r.verdict)}</td></tr>")

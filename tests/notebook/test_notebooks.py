@@ -3,6 +3,7 @@ every notebook executed end to end through ``cnnkit run --preset smoke``."""
 
 import inspect
 import json
+import os
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ from cnnkit.notebook.report import VERDICTS
 from cnnkit.notebook import (PRESET_NAMES, PRESETS, notebook_parameters, numbered_notebooks, read_summaries,
                              resolve_parameters)
 from cnnkit.studies import activation_zoo, attention, depth, levers, lrn, metric, pooling, regularization
+from report_checks import EPOCH_LINE, NOISE, assert_figures_embedded, assert_world_readable
 
 NOTEBOOKS = numbered_notebooks()
 # Notebooks whose parameters are exactly the arguments of one study experiment (others run several pieces).
@@ -67,9 +69,16 @@ def test_study_parameters_cover_the_experiment(stem):
 
 # --- slow: execute every numbered notebook with the smoke preset, one test per notebook -----------------
 
+# The user's environment, not the tests': ipykernel captures file descriptors (not under PYTEST_CURRENT_TEST),
+# matplotlib's inline backend, cnnkit's default TensorFlow log level (conftest sets MPLBACKEND and the level).
+_TEST_ONLY_ENV = ("PYTEST_CURRENT_TEST", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL")
+
+
 def _run_smoke(path, out):
+    env = {k: v for k, v in os.environ.items() if k not in _TEST_ONLY_ENV}
     return subprocess.run([sys.executable, "-m", "cnnkit.cli", "run", str(path), "--preset", "smoke",
-                           "--out", str(out), "--no-progress"], capture_output=True, text=True, timeout=900)
+                           "--out", str(out), "--no-progress"], capture_output=True, text=True, timeout=900,
+                          env=env, preexec_fn=lambda: os.umask(0o022))
 
 
 def expected_experiment(stem):
@@ -111,6 +120,10 @@ def test_smoke_run(path, tmp_path):
     assert "measured" in html and "verdict" in html and "reference" in html, "the measured-vs-paper table is missing"
     if "save_figure" in path.read_text(encoding="utf-8"):
         assert "data:image/png" in html, "figures must be embedded in the HTML report"
+    assert_figures_embedded(out, out / f"{stem}.html")  # every PNG it saved, decodable, >= 200x120
+    assert not NOISE.search(proc.stdout + proc.stderr + html), NOISE.search(proc.stdout + proc.stderr + html)
+    assert not EPOCH_LINE.search(html), "per-epoch lines belong to the terminal, not the report"
+    assert_world_readable(out)
     summary = next(s for s in read_summaries(out) if s["stem"] == stem)
     assert summary["rows"], f"{stem}: the summary has no rows"
     if "preset" in summary["parameters"]:
