@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.abc
-import importlib.machinery
-import importlib.util
 import os
 import re
 import sys

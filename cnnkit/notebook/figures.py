@@ -39,7 +39,7 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike, formats: Sequence[str
     Args:
         fig: a matplotlib figure (from the plot functions of :mod:`cnnkit.ablation.plots`, or pyplot).
         path_stem: path without extension, e.g. ``f"{out_dir}/01_curves"``.
-        formats: file formats to write. Default PNG and SVG; ``"png"`` is always written when shown.
+        formats: file formats to write. Default PNG and SVG (a PNG is rendered for display even if not written).
         dpi: resolution of the PNG. Default 150 (shown at 96 dpi, it stays sharp on high-density screens).
         show: display the PNG in the notebook. Default ``None``: when running in a notebook kernel.
 

@@ -15,9 +15,8 @@ from PIL import Image
 from cnnkit.notebook import Row, build_index, export_html, save_figure, write_summary
 from cnnkit.notebook.browser import find_chromium, loaded_images, screenshots
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(find_chromium() is None, reason="no Chromium: apt-get install chromium "
-                                                                 "(or set CNNKIT_CHROMIUM) to check reports in a browser")]
+NO_CHROMIUM = "no Chromium: apt-get install chromium (or set CNNKIT_CHROMIUM) to check reports in a browser"
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(find_chromium() is None, reason=NO_CHROMIUM)]
 
 
 @pytest.fixture(autouse=True)
