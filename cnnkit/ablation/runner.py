@@ -36,6 +36,7 @@ import time
 import traceback
 from typing import Any, Callable, Mapping
 
+from cnnkit._checks import check_choice
 from cnnkit.ablation import claims as _claims
 from cnnkit.ablation.executors import get_executor
 from cnnkit.ablation.experiment import Experiment, RunSpec, _run_config_cls
@@ -174,8 +175,8 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
     index, count = _check_shard(shard)
     if on_error not in ("continue", "raise"):
         raise ValueError(f"on_error={on_error!r}; use 'continue' (record and go on) or 'raise'")
-    if require not in REQUIRE:
-        raise ValueError(f"require={require!r}; use one of {list(REQUIRE)} (which failed runs raise RunsFailedError)")
+    check_choice("require", require, REQUIRE, lead=f"require={require!r} is not valid",
+                 note="(which failed runs raise RunsFailedError)")
     runner = get_executor(executor, workers)
     specs = experiment.runs()
     store = Store(root, experiment.name)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from cnnkit._checks import check_choice
+
 __all__ = ["CLAIM_KINDS", "Claim", "Decision", "decide", "decide_differences"]
 
 CLAIM_KINDS = ("positive", "negative", "equivalent", "not_greater", "not_less")
@@ -51,8 +53,7 @@ class Claim:
     threshold: float = 0.0
 
     def __post_init__(self):
-        if self.kind not in CLAIM_KINDS:
-            raise ValueError(f"Claim kind {self.kind!r} is unknown; choose one of {list(CLAIM_KINDS)}")
+        check_choice("kind", self.kind, CLAIM_KINDS, lead=f"Claim kind {self.kind!r} is unknown")
         needs_margin = self.kind not in ("positive", "negative")
         if needs_margin and not (isinstance(self.margin, (int, float)) and self.margin > 0):
             raise ValueError(f"Claim {self.kind!r} needs a margin > 0 (e.g. 0.01 for 1 pp); got {self.margin!r}")

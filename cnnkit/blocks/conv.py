@@ -11,6 +11,7 @@ from typing import Any
 
 import keras
 
+from cnnkit._checks import choice_error
 from cnnkit.layers.factories import get_activation, get_norm
 
 __all__ = ["CONV_KINDS", "conv_bn_act", "conv_layer", "norm_act"]
@@ -65,7 +66,7 @@ def conv_layer(filters: int, kernel_size: int | tuple[int, int] = 3, *, kind: st
         return keras.layers.Conv2DTranspose(filters, kernel_size, strides=strides,
                                             kernel_initializer=kernel_initializer,
                                             kernel_regularizer=kernel_regularizer, **common)
-    raise ValueError(f"unknown conv kind {kind!r}; choose one of {list(CONV_KINDS)}")
+    raise choice_error("conv kind", kind, CONV_KINDS)
 
 
 def conv_bn_act(x, filters: int, kernel_size: int | tuple[int, int] = 3, *, strides: int = 1,

@@ -25,6 +25,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_layer, norm_act
 from cnnkit.layers.factories import get_activation
 
@@ -76,10 +77,8 @@ class ZeroPadShortcut(keras.layers.Layer):
 def _check(version: int, shortcut: str, attention: str | None, dropout: float) -> None:
     if version not in (1, 2):
         raise ValueError(f"version must be 1 (post-activation) or 2 (pre-activation), got {version!r}")
-    if shortcut not in SHORTCUTS:
-        raise ValueError(f"unknown shortcut {shortcut!r}; choose one of {list(SHORTCUTS)}")
-    if attention not in ATTENTIONS:
-        raise ValueError(f"unknown attention {attention!r}; choose one of {list(ATTENTIONS)}")
+    check_choice("shortcut", shortcut, SHORTCUTS)
+    check_choice("attention", attention, ATTENTIONS)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
 

@@ -27,6 +27,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from cnnkit._checks import check_choice
+
 __all__ = ["AUGMENTATIONS", "augment_batch", "random_flip", "pad_and_crop", "random_resized_crop",
            "pca_jitter"]
 
@@ -117,8 +119,7 @@ def augment_batch(x, recipe: str, *, seed: Any, pca=None, pad: int = 4):
     Raises:
         ValueError: unknown recipe, or ``alexnet`` without ``pca``.
     """
-    if recipe not in AUGMENTATIONS:
-        raise ValueError(f"unknown augmentation {recipe!r}; choose one of {AUGMENTATIONS}")
+    check_choice("augmentation", recipe, AUGMENTATIONS)
     if keras.backend.standardize_dtype(x.dtype) == "uint8":
         x = ops.cast(x, "float32") / 255.0
     x = ops.cast(x, "float32")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit._checks import check_choice
 from cnnkit.data.sources import raw_data
 
 __all__ = ["DatasetInfo", "SPLITS", "load_arrays", "val_indices", "balanced_subset", "set_resolution"]
@@ -57,10 +58,8 @@ class DatasetInfo:
 def _check_args(name: str, split: str, subset, val_fraction, resolution, seed) -> None:
     from cnnkit.data.sources import available
 
-    if name not in available():
-        raise ValueError(f"unknown data set {name!r}; available: {available()}")
-    if split not in SPLITS:
-        raise ValueError(f"split={split!r}; use one of {SPLITS}")
+    check_choice("data set", name, available(), note="(cnnkit.data.available())")
+    check_choice("split", split, SPLITS, lead=f"split={split!r} is not valid")
     if subset is not None and (isinstance(subset, bool) or not isinstance(subset, (int, np.integer)) or subset < 1):
         raise ValueError(f"subset={subset!r}; use a positive number of examples or None for all")
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from cnnkit._checks import check_choice
 from cnnkit.data.augment import AUGMENTATIONS, augment_batch
 from cnnkit.data.datasets import DatasetInfo, load_arrays
 
@@ -134,8 +135,7 @@ def _bridge_other_backend(ds, info: DatasetInfo, *, augment: str, seed: int, nor
 
 
 def _resolve_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise ValueError(f"format={fmt!r}; use one of {FORMATS}")
+    check_choice("format", fmt, FORMATS, lead=f"format={fmt!r} is not valid")
     if fmt == "auto":
         return "tf" if _has_tensorflow() else "numpy"
     if fmt == "tf" and not _has_tensorflow():
@@ -168,8 +168,7 @@ def load(name: str, split: str = "train", *, batch_size: int = 128, augment: str
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r}; use a positive integer, e.g. 128")
-    if augment not in AUGMENTATIONS:
-        raise ValueError(f"unknown augmentation {augment!r}; choose one of {AUGMENTATIONS}")
+    check_choice("augmentation", augment, AUGMENTATIONS)
     fmt = _resolve_format(format)
     x, y, info = load_arrays(name, split, subset=subset, resolution=resolution, val_fraction=val_fraction,
                              seed=seed, **options)

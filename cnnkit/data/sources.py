@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 import cnnkit
+from cnnkit._checks import check_choice
 from cnnkit.data import formats
 from cnnkit.data.synthetic import make_synthetic
 
@@ -175,8 +176,7 @@ def check_available(name: str) -> str:
         FileNotFoundError: not on disk and ``CNNKIT_OFFLINE=1``; the message is :func:`raw_data`'s
             own, listing every place searched and how to get the files.
     """
-    if name not in available():
-        raise ValueError(f"unknown data set {name!r}; available: {available()}")
+    check_choice("data set", name, available(), note="(cnnkit.data.available())")
     if name in _GENERATED:
         return "generated" if name == "synthetic" else "path"
     hit = locate(name)
@@ -205,8 +205,7 @@ def check_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def raw_data(name: str, **options: Any) -> RawData:
     """The official train/test arrays of ``name`` (cached per process)."""
-    if name not in available():
-        raise ValueError(f"unknown data set {name!r}; available: {available()}")
+    check_choice("data set", name, available(), note="(cnnkit.data.available())")
     options = check_options(name, options)
     if name == "synthetic":
         return _synthetic(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})

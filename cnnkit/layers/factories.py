@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import keras
 
+from cnnkit._checks import choice_error
+
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "prelu", "rrelu", "sigmoid", "tanh",
                "swish", "linear")
 NORMS = ("batch", "lrn", None)
 POOLINGS = ("max", "avg", "overlap", "stochastic")
-
-
-def _choice_error(kind: str, value, choices) -> ValueError:
-    return ValueError(f"unknown {kind} {value!r}; choose one of {list(choices)}")
 
 
 def get_activation(name: str | None, *, layer_name: str | None = None) -> keras.layers.Layer:
@@ -44,7 +42,7 @@ def get_activation(name: str | None, *, layer_name: str | None = None) -> keras.
         return RReLU(name=layer_name)
     if name in ("relu", "relu6", "sigmoid", "tanh", "swish"):
         return keras.layers.Activation(name, name=layer_name)
-    raise _choice_error("activation", name, ACTIVATIONS)
+    raise choice_error("activation", name, ACTIVATIONS)
 
 
 def get_norm(kind: str | None, *, layer_name: str | None = None, axis: int = -1):
@@ -68,7 +66,7 @@ def get_norm(kind: str | None, *, layer_name: str | None = None, axis: int = -1)
                              "cnnkit models are channels-last")
 
         return LocalResponseNormalization(name=layer_name)
-    raise _choice_error("norm", kind, NORMS)
+    raise choice_error("norm", kind, NORMS)
 
 
 def get_pooling(kind: str, *, pool_size: int = 2, strides: int | None = None,
@@ -90,4 +88,4 @@ def get_pooling(kind: str, *, pool_size: int = 2, strides: int | None = None,
         from cnnkit.layers.pooling import StochasticPooling2D
 
         return StochasticPooling2D(pool_size=pool_size, strides=strides, padding=padding, name=layer_name)
-    raise _choice_error("pooling", kind, POOLINGS)
+    raise choice_error("pooling", kind, POOLINGS)

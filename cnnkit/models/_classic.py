@@ -16,6 +16,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import keras
 
+from cnnkit._checks import check_choice
 from cnnkit.layers.factories import NORMS, POOLINGS, get_activation, get_norm, get_pooling
 
 # A spatial operation: (kernel, stride, padding) with padding 'valid', 'same' or an int
@@ -37,12 +38,6 @@ def check_width(model: str, width: float) -> None:
     if not (isinstance(width, (int, float)) and width > 0):
         raise ValueError(f"{model}: width must be a positive channel multiplier (1.0 = the paper), "
                          f"got {width!r}")
-
-
-def check_choice(model: str, option: str, value, allowed: Sequence) -> None:
-    """``value`` must be one of ``allowed``."""
-    if value not in allowed:
-        raise ValueError(f"{model}: unknown {option} {value!r}; choose one of {list(allowed)}")
 
 
 def scaled(channels: int, width: float, divisor: int = 1) -> int:
@@ -207,9 +202,9 @@ def convnet(model: str, specs: Sequence[ConvSpec], fc_units: Sequence[int], *, i
     """
     check_dropout(model, dropout)
     check_width(model, width)
-    check_choice(model, "norm", norm, NORMS)
+    check_choice("norm", norm, NORMS, where=model)
     if pooling is not None:
-        check_choice(model, "pooling", pooling, POOLINGS)
+        check_choice("pooling", pooling, POOLINGS, where=model)
     inputs, x, size = image_input(model, input_shape, resolution)
     check_input_size(model, size, ops_for or (lambda n: spatial_ops(specs, pooling)), hint)
     x = conv_stack(x, specs, activation=activation, norm=norm, pooling=pooling, width=width, groups=groups,

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import keras
 
+from cnnkit._checks import check_choice
 from cnnkit.layers.normalization import bn_defaults
 
 _MODELS: dict[str, Callable[..., keras.Model]] = {}
@@ -78,10 +79,7 @@ def available(pattern: str = "*") -> list[str]:
 def get_builder(name: str) -> Callable[..., keras.Model]:
     """The builder function registered as ``name``; unknown names raise ``ValueError``."""
     _ensure_loaded()
-    if name not in _MODELS:
-        close = [n for n in _MODELS if name.lower().replace("-", "_") in n or n in name.lower()]
-        hint = f" Did you mean {close[:5]}?" if close else ""
-        raise ValueError(f"unknown model {name!r}.{hint} Available models: {', '.join(sorted(_MODELS))}")
+    check_choice("model", name, sorted(_MODELS))
     return _MODELS[name]
 
 

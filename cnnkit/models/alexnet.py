@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import keras
 
-from cnnkit.models._classic import ConvSpec, check_choice, convnet, spatial_ops
+from cnnkit._checks import check_choice
+from cnnkit.models._classic import ConvSpec, convnet, spatial_ops
 from cnnkit.models._registry import register_model
 
 __all__ = ["alexnet", "alexnet_cifar", "zfnet"]
@@ -92,7 +93,7 @@ def alexnet(*, input_shape: tuple[int, int, int] = (227, 227, 3), num_classes: i
             convolution out (the paper's depth ablation; see the module docstring).
         classifier_activation: ``"softmax"`` (default) or ``None`` for logits.
     """
-    check_choice("alexnet", "groups", groups, (1, 2))
+    check_choice("groups", groups, (1, 2), where="alexnet")
     side = resolution or min(input_shape[:2])
     specs = _drop("alexnet", _alexnet_specs(_stem_padding(stem_padding, side)), drop_layer)
     return convnet("alexnet", specs, (4096, 4096), input_shape=input_shape, num_classes=num_classes,

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import keras
 
+from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_bn_act
 from cnnkit.blocks.inception import INITIALIZER, inception_module
 from cnnkit.layers.factories import NORMS, get_norm
-from cnnkit.models._classic import (check_choice, check_dropout, check_input_size, check_width, classifier,
+from cnnkit.models._classic import (check_dropout, check_input_size, check_width, classifier,
                                     dense_act, image_input, scaled)
 from cnnkit.models._registry import register_model
 
@@ -97,7 +98,7 @@ def googlenet(*, input_shape: tuple[int, int, int] = (224, 224, 3), num_classes:
         resolution: if set, inputs are resized to ``resolution x resolution`` first.
         classifier_activation: ``"softmax"`` (default) or ``None`` for logits.
     """
-    check_choice("googlenet", "norm", norm, NORMS)
+    check_choice("norm", norm, NORMS, where="googlenet")
     check_dropout("googlenet", dropout)
     check_width("googlenet", width)
     inputs, x, size = image_input("googlenet", input_shape, resolution)

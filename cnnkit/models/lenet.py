@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import keras
 
-from cnnkit.models._classic import ConvSpec, check_choice, convnet, spatial_ops
+from cnnkit._checks import check_choice
+from cnnkit.models._classic import ConvSpec, convnet, spatial_ops
 from cnnkit.models._registry import register_model
 
 __all__ = ["lenet5"]
@@ -60,7 +61,7 @@ def lenet5(*, input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int 
             of 28x28 digits to 32x32; ``"valid"`` otherwise), ``"valid"`` or ``"same"``.
         classifier_activation: ``"softmax"`` (default) or ``None`` for logits.
     """
-    check_choice("lenet5", "padding", padding, _PADDINGS)
+    check_choice("padding", padding, _PADDINGS, where="lenet5")
     return convnet("lenet5", _specs(_c1_padding(padding, min(input_shape[:2]))), (120, 84),
                    input_shape=input_shape, num_classes=num_classes, activation=activation, norm=norm,
                    pooling=pooling, dropout=dropout, classifier_activation=classifier_activation,

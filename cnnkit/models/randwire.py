@@ -28,6 +28,7 @@ import keras
 import networkx as nx
 import numpy as np
 
+from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_bn_act, conv_layer, norm_act
 from cnnkit.layers.randwire import WeightedSum
 from cnnkit.models._registry import register_model
@@ -47,9 +48,7 @@ _DEFAULTS = {"er": {"p": 0.2}, "ba": {"m": 5}, "ws": {"k": 4, "p": 0.75}}
 def _check_params(generator: str, nodes: int, p: float | None, m: int | None,
                   k: int | None) -> dict[str, Any]:
     """Fill in the paper's defaults and check the generator parameters; returns them."""
-    if generator not in GENERATORS:
-        raise ValueError(f"unknown graph generator {generator!r}; choose one of {list(GENERATORS)} "
-                         "(Erdős–Rényi, Barabási–Albert, Watts–Strogatz)")
+    check_choice("graph generator", generator, GENERATORS, note="(Erdős–Rényi, Barabási–Albert, Watts–Strogatz)")
     if not isinstance(nodes, (int, np.integer)) or isinstance(nodes, bool) or nodes < 1:
         raise ValueError(f"nodes must be a positive int, got {nodes!r}")
     given = {"p": p, "m": m, "k": k}

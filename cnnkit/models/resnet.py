@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import keras
 
+from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_layer, norm_act
 from cnnkit.blocks.residual import ATTENTIONS, basic_block, bottleneck_block
 from cnnkit.layers.normalization import bn_defaults
@@ -54,11 +55,6 @@ def blocks_per_stage(depth: int, per_block: int, extra: int, examples: str) -> i
     return (depth - extra) // per_block
 
 
-def _check_choice(option: str, value: Any, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"unknown {option} {value!r}; choose one of {list(allowed)}")
-
-
 def residual_network(stages: list[dict[str, Any]], *, stem: Callable, block_fn: Callable, version: int,
                      input_shape, num_classes: int, classifier_activation, name: str,
                      norm: str | None = "batch", activation: str | None = "relu",
@@ -76,8 +72,8 @@ def residual_network(stages: list[dict[str, Any]], *, stem: Callable, block_fn: 
             once after every stage but the last, named ``conv{i}_{kind}`` (BAM's placement).
         **block_options: passed to every block (``shortcut``, ``plain``, ``attention``, ...).
     """
-    _check_choice("version", version, (1, 2))
-    _check_choice("stage_attention", stage_attention, ATTENTIONS)
+    check_choice("version", version, (1, 2))
+    check_choice("stage_attention", stage_attention, ATTENTIONS)
     inputs = keras.Input(shape=input_shape, name="input")
     x = stem(inputs)
     for i, stage in enumerate(stages, start=2):
@@ -104,7 +100,7 @@ def _stage_attention(x, kind: str, name: str):
 
 def _placed(attention: str | None, placement: str) -> dict[str, str | None]:
     """``attention`` / ``stage_attention`` options for :func:`residual_network` from a placement."""
-    _check_choice("attention_placement", placement, ATTENTION_PLACEMENTS)
+    check_choice("attention_placement", placement, ATTENTION_PLACEMENTS)
     block = placement == "block"
     return {"attention": attention if block else None, "stage_attention": None if block else attention}
 
@@ -153,7 +149,7 @@ def resnet_cifar(*, input_shape=(32, 32, 3), num_classes: int = 10, depth: int =
     ``attention_placement``: ``"block"`` (default: ``attention`` on every residual branch, as
     the SE and CBAM papers) or ``"stage"`` (once after each stage but the last, as the BAM paper).
     """
-    _check_choice("block", block, tuple(_BLOCKS))
+    check_choice("block", block, tuple(_BLOCKS))
     examples = "20, 32, 44, 56, 110" if block == "basic" else "29, 56, 110, 164"
     n = blocks_per_stage(depth, 6 if block == "basic" else 9, 2, examples)
     if min(input_shape[:2]) < 8:
@@ -181,7 +177,7 @@ def resnet_imagenet(*, input_shape=(224, 224, 3), num_classes: int = 1000, depth
     1.001e-5. ``cifar_stem``: see :mod:`cnnkit.models._input_size` (None: CIFAR stem below 64x64).
     ``attention_placement``: as in :func:`resnet_cifar` (``"stage"``: BAM's three modules).
     """
-    _check_choice("depth", depth, tuple(IMAGENET_STAGES))
+    check_choice("depth", depth, tuple(IMAGENET_STAGES))
     block, repeats = IMAGENET_STAGES[depth]
     if use_bias is None and version == 1 and block == "bottleneck":
         use_bias = True

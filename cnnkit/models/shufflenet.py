@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import keras
 
+from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_bn_act
 from cnnkit.blocks.shuffle import shufflenet_unit
 from cnnkit.models._input_size import choose_stem
@@ -45,9 +46,8 @@ def shufflenet_widths(groups: int, scale: float = 1.0) -> tuple[int, int, int]:
         ValueError: for groups outside {1, 2, 3, 4, 8}, a non-positive scale, or a scale so small
             that stage 2 would not be wider than the 24-channel stem.
     """
-    if groups not in SHUFFLENET_WIDTHS:
-        raise ValueError(f"shufflenet: groups must be one of {sorted(SHUFFLENET_WIDTHS)} (paper Table 1), "
-                         f"got groups={groups!r}")
+    check_choice("groups", groups, sorted(SHUFFLENET_WIDTHS), where="shufflenet",
+                 lead=f"groups must be one of the paper's (Table 1), got groups={groups!r}")
     if not (isinstance(scale, (int, float)) and scale > 0):
         raise ValueError(f"shufflenet: scale must be > 0 (the paper uses 0.25, 0.5, 1, 1.5, 2), got {scale!r}")
     unit = 4 * groups

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import keras
 
+from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_bn_act
 from cnnkit.blocks.inception import INITIALIZER
 from cnnkit.layers.factories import NORMS, POOLINGS, get_norm, get_pooling
-from cnnkit.models._classic import (check_choice, check_dropout, check_input_size, check_width, classifier,
+from cnnkit.models._classic import (check_dropout, check_input_size, check_width, classifier,
                                     dense_act, image_input, scaled)
 from cnnkit.models._registry import register_model
 
@@ -55,8 +56,8 @@ def _vgg_block(x, filters: int, convs: int, *, activation: str, norm: str | None
 def _vgg(model: str, config: str, *, input_shape, num_classes, activation, norm, pooling, dropout, width,
          cifar, resolution, classifier_activation) -> keras.Model:
     """Generic VGG: five blocks of config ``config``, then the ImageNet or the CIFAR head."""
-    check_choice(model, "norm", norm, NORMS)
-    check_choice(model, "pooling", pooling, POOLINGS)
+    check_choice("norm", norm, NORMS, where=model)
+    check_choice("pooling", pooling, POOLINGS, where=model)
     check_dropout(model, dropout)
     check_width(model, width)
     pool_padding = "same" if cifar else "valid"

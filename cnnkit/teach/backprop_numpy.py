@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnkit._checks import check_choice
+
 __all__ = ["ARTICLE", "ORDERS", "ChainRule", "Forward", "Network", "Training", "chain_rule", "forward",
            "gradients", "sigmoid", "step", "train"]
 
@@ -142,8 +144,7 @@ def chain_rule(net: Network = ARTICLE, weight: str = "w5") -> ChainRule:
         weight: ``"w1"`` … ``"w8"``.
     """
     names = [f"w{k}" for k in range(1, 9)]
-    if weight not in names:
-        raise ValueError(f"chain_rule: unknown weight {weight!r}; choose one of {names}")
+    check_choice("weight", weight, names, where="chain_rule")
     x, t, _, out_h, _, out_o = _pass(net)
     k = names.index(weight)
     if k >= 4:  # output weight: row o, column h of the output matrix
@@ -179,8 +180,7 @@ def _backward(net: Network, hidden: np.ndarray, output: np.ndarray, order: str) 
 
 
 def _check_order(order: str) -> None:
-    if order not in ORDERS:
-        raise ValueError(f"unknown order {order!r}; choose one of {list(ORDERS)}")
+    check_choice("order", order, ORDERS)
 
 
 def gradients(net: Network = ARTICLE, order: str = "simultaneous") -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cnnkit import stats
+from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_layer
 from cnnkit.blocks.residual import basic_block, bottleneck_block
 from cnnkit.layers import ChannelShuffle, DeformableConv2D
@@ -40,8 +41,7 @@ PASSES = ("forward", "forward+backward")
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"unknown convolution kind {kind!r}; choose one of {list(KINDS)}")
+    check_choice("convolution kind", kind, KINDS)
 
 
 def _layer(kind: str, filters: int, kernel_size: int, groups: int, dilation_rate: int, strides: int):

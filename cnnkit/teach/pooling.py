@@ -33,6 +33,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from cnnkit._checks import check_choice
 from cnnkit.layers import StochasticPooling2D
 from cnnkit.stats import count_params, shapes_only
 from cnnkit.teach._autodiff import input_gradient
@@ -165,8 +166,7 @@ def avg_pool_backward_loops(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 
 def _check_mode(mode: str) -> None:
-    if mode not in MODES:
-        raise ValueError(f"unknown pooling mode {mode!r}; choose one of {list(MODES)}")
+    check_choice("pooling mode", mode, MODES)
 
 
 def autodiff_backward(x: np.ndarray, dout: np.ndarray, pool_param: dict, mode: str = "max") -> np.ndarray:

@@ -20,6 +20,7 @@ import types
 import typing
 from typing import Any, Mapping
 
+from cnnkit._checks import check_choice
 from cnnkit.train import device_data as _device
 from cnnkit.train import distribute as _dist
 from cnnkit.train import optimizers as _opt
@@ -229,11 +230,7 @@ def _require(ok: bool, message: str) -> None:
 
 
 def _one_of(key: str, value: Any, choices) -> None:
-    choices = list(choices)
-    if value not in choices:
-        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"RunConfig.{key}={value!r} is not valid.{hint} Choose one of {choices}")
+    check_choice(key, value, choices, lead=f"RunConfig.{key}={value!r} is not valid")
 
 
 def _validate(c: RunConfig) -> None:

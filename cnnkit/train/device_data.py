@@ -31,6 +31,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from cnnkit._checks import check_choice
+
 __all__ = ["AUTO_DEVICE_BYTES", "DATA_PATHS", "DeviceData", "DeviceDataModel", "IndexBatches", "choose_data_path",
            "load_splits", "prefetch_to_gpu", "require_channels_last"]
 
@@ -49,9 +51,8 @@ def choose_data_path(requested: str, nbytes: int, *, distribute: str | None = No
     Raises:
         ValueError: ``requested`` is not one of :data:`DATA_PATHS`.
     """
-    if requested not in DATA_PATHS:
-        raise ValueError(f"data_path={requested!r} is not valid; choose one of {list(DATA_PATHS)} "
-                         "('device': the data set on the accelerator, 'tfdata': a host input pipeline)")
+    check_choice("data_path", requested, DATA_PATHS, lead=f"data_path={requested!r} is not valid",
+                 note="('device': the data set on the accelerator, 'tfdata': a host input pipeline)")
     if requested != "auto":
         return requested
     return "device" if nbytes <= AUTO_DEVICE_BYTES and distribute is None else "tfdata"
@@ -118,8 +119,7 @@ class DeviceDataModel(keras.Model):
         super().__init__(name=kwargs.pop("name", f"{network.name}_on_device"), **kwargs)
         from cnnkit.data import AUGMENTATIONS
 
-        if augment not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation {augment!r}; choose one of {AUGMENTATIONS}")
+        check_choice("augmentation", augment, AUGMENTATIONS)
         self.network, self.augment, self.pca = network, augment, pca
         self.scale = 1.0 / 255.0 if images.dtype == np.uint8 else 1.0
         dtype = storage_dtype or ("uint8" if images.dtype == np.uint8 else "float32")

@@ -29,6 +29,8 @@ from typing import Any, Callable, ContextManager, Iterator, Mapping
 
 import keras
 
+from cnnkit._checks import check_choice
+
 __all__ = ["KINDS", "OPTIONS", "Replicas", "check_options", "data_parallel", "initialize", "split_evenly",
            "wants_multi_host"]
 
@@ -84,8 +86,7 @@ def check_options(kind: str | None, options: Mapping[str, Any] | None = None) ->
     if str(kind).lower().replace("_", "").replace("-", "") in ("multiworker", "multiworkermirrored",
                                                                 "multiworkermirroredstrategy"):
         raise ValueError(f"distribute={kind!r}: {_MULTI_WORKER_HINT}")
-    if kind not in KINDS:
-        raise ValueError(f"distribute={kind!r} is not valid; choose None (one device) or one of {list(KINDS)}")
+    check_choice("distribute", kind, KINDS, lead=f"distribute={kind!r} is not valid", note="(or None: one device)")
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise ValueError(f"distribute_options has unknown key(s) {unknown}; valid keys: {sorted(OPTIONS)}")

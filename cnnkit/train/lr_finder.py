@@ -23,6 +23,8 @@ from typing import Any, Mapping
 import keras
 import numpy as np
 
+from cnnkit._checks import check_choice
+
 SUGGEST_METHODS = ("steepest", "min_loss")
 FRAME_COLUMNS = ("step", "lr", "loss", "smoothed_loss")
 
@@ -222,8 +224,7 @@ def suggest_lr(frame, method: str = "steepest") -> float:
     Raises:
         ValueError: unknown method, missing columns, or fewer than 3 finite points.
     """
-    if method not in SUGGEST_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {list(SUGGEST_METHODS)}")
+    check_choice("method", method, SUGGEST_METHODS)
     column = "smoothed_loss" if "smoothed_loss" in frame.columns else "loss"
     if "lr" not in frame.columns or column not in frame.columns:
         raise ValueError(f"the frame needs columns 'lr' and 'loss' (or 'smoothed_loss'); got {list(frame.columns)}")

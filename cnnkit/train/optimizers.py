@@ -13,6 +13,8 @@ from typing import Any
 
 import keras
 
+from cnnkit._checks import check_choice
+
 # name -> (keras class, default learning rate, default momentum or None if it has none).
 # Learning rates are the papers' / PyTorch's defaults where Keras differs: Adadelta
 # (Zeiler 2012) uses 1.0, Adagrad (Duchi et al. 2011; PyTorch) 0.01, RMSprop (Hinton) 1e-3.
@@ -31,8 +33,7 @@ DECAY_KINDS = ("l2", "l1")
 
 
 def _check_name(name: str) -> None:
-    if name not in _OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {list(OPTIMIZERS)}")
+    check_choice("optimizer", name, OPTIMIZERS)
 
 
 def default_lr(name: str) -> float:
@@ -135,8 +136,7 @@ def apply_weight_decay(model: keras.Model, weight_decay: float, *, kind: str = "
         The penalty is part of the loss Keras reports (``loss`` in the history), unlike
         PyTorch, whose reported loss excludes the decay.
     """
-    if kind not in DECAY_KINDS:
-        raise ValueError(f"unknown weight decay kind {kind!r}; choose one of {list(DECAY_KINDS)}")
+    check_choice("weight decay kind", kind, DECAY_KINDS)
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
     if not model.built:

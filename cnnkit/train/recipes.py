@@ -11,6 +11,8 @@ import dataclasses
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from cnnkit._checks import check_choice
+
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
@@ -71,8 +73,7 @@ RECIPES = tuple(_RECIPES)
 
 def get_recipe(name: str) -> Recipe:
     """The recipe registered as ``name`` (one of :data:`RECIPES`); unknown names raise ``ValueError``."""
-    if name not in _RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; choose one of {list(RECIPES)}")
+    check_choice("recipe", name, RECIPES)
     return _RECIPES[name]
 
 
@@ -104,8 +105,7 @@ SPEED_SETTINGS = tuple(_SPEED)
 
 def speed_settings(name: str) -> dict[str, Any]:
     """RunConfig overrides for fast training on ``"cpu"``, ``"gpu"`` or ``"gpu_large_batch"`` (a fresh dict)."""
-    if name not in _SPEED:
-        raise ValueError(f"unknown speed settings {name!r}; choose one of {list(SPEED_SETTINGS)}")
+    check_choice("speed settings", name, SPEED_SETTINGS)
     return dict(_SPEED[name])
 
 

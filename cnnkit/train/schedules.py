@@ -13,6 +13,8 @@ from typing import Any, Sequence
 import keras
 from keras import ops
 
+from cnnkit._checks import check_choice
+
 SCHEDULES = ("constant", "step", "piecewise", "exponential", "cosine", "cyclic", "plateau")
 CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 # Reduce-on-plateau: AlexNet divides by 10 when the validation error stops improving; the paper
@@ -66,8 +68,7 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, min_lr: float, max_lr: float, step_size: int, mode: str = "triangular",
                  gamma: float = 1.0):
-        if mode not in CYCLIC_MODES:
-            raise ValueError(f"unknown cyclic mode {mode!r}; choose one of {list(CYCLIC_MODES)}")
+        check_choice("cyclic mode", mode, CYCLIC_MODES)
         if not 0 <= min_lr <= max_lr:
             raise ValueError(f"need 0 <= min_lr <= max_lr, got min_lr={min_lr!r}, max_lr={max_lr!r}")
         if int(step_size) < 1:
@@ -161,8 +162,7 @@ def get_schedule(name: str, base_lr: float, total_steps: int, *, warmup_steps: i
     Returns:
         A float (``constant``, ``plateau``) or a ``LearningRateSchedule``.
     """
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; choose one of {list(SCHEDULES)}")
+    check_choice("schedule", name, SCHEDULES)
     if not base_lr > 0:
         raise ValueError(f"base_lr must be > 0, got {base_lr!r}")
     if int(total_steps) < 1:
