@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from cnnkit._status import FAILED
 from cnnkit.ablation.store import Store
 
 __all__ = ["FAILED_COLUMNS", "HISTORY_COLUMNS", "RUN_COLUMNS", "Results", "split_metric"]
@@ -137,7 +138,7 @@ class Results:
         empty frame means no run failed."""
         rows = []
         for rec in self.records():
-            if rec.get("status") == "failed":
+            if rec.get("status") == FAILED:
                 lines = [line for line in str(rec.get("error") or "").splitlines() if line.strip()]
                 rows.append((rec.get("variant"), rec.get("seed"), rec.get("run_id"), lines[0] if lines else ""))
         return pd.DataFrame(rows, columns=FAILED_COLUMNS)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import os
 import re
 import sys
@@ -37,11 +36,13 @@ import traceback
 from typing import Any, Callable, Mapping
 
 from cnnkit._checks import check_choice
+from cnnkit._json import plain as _plain
+from cnnkit._status import DONE, FAILED, FINISHED, RUN_STATUSES, RUNNING
 from cnnkit.ablation import claims as _claims
 from cnnkit.ablation.executors import get_executor
 from cnnkit.ablation.experiment import Experiment, RunSpec, _run_config_cls
 from cnnkit.ablation.results import Results
-from cnnkit.ablation.store import FINISHED, StoreWriteError, Store, json_default
+from cnnkit.ablation.store import StoreWriteError, Store
 
 __all__ = ["FINISHED", "REQUIRE", "Job", "Outcome", "RunsFailedError", "is_out_of_memory", "run_experiment",
            "run_one"]
@@ -199,11 +200,11 @@ def _report_failures(store: Store, specs: list[RunSpec], mine: list[RunSpec], re
     """Print the failures of this call's runs to stderr; raise RunsFailedError when ``require`` says so."""
     records = {spec.run_id: store.read_run(spec.run_id) or {} for spec in specs}
     failed = [(s.variant, s.seed, s.run_id, records[s.run_id].get("error") or "") for s in mine
-              if records[s.run_id].get("status") == "failed"]
+              if records[s.run_id].get("status") == FAILED]
     if not failed:
         return
     empty = [v for v in dict.fromkeys(s.variant for s in mine)
-             if all(records[s.run_id].get("status") == "failed" for s in specs if s.variant == v)]
+             if all(records[s.run_id].get("status") == FAILED for s in specs if s.variant == v)]
     header = f"{len(failed)} of {len(mine)} runs of experiment {store.name!r} failed"
     if empty:
         header += f"; no run of variant(s) {empty} finished"
@@ -241,7 +242,7 @@ def _run_all(job: Job, store: Store, mine: list[RunSpec], runner, *, progress: b
         todo = []
         for spec in pending:
             status = (store.read_run(spec.run_id) or {}).get("status")
-            if status in FINISHED or (status == "failed" and not job.retry_failed):
+            if status in FINISHED or (status == FAILED and not job.retry_failed):
                 _say(progress and first, f"{position[spec.run_id]}: already {status}, skipped")
             else:
                 todo.append(spec)
@@ -253,7 +254,7 @@ def _run_all(job: Job, store: Store, mine: list[RunSpec], runner, *, progress: b
                 raise err if isinstance(err, StoreWriteError) else StoreWriteError(None, outcome.note)
             if outcome.kind in ("held", "lost"):
                 held.append(spec)
-            failed = outcome.kind == "ran" and outcome.record["status"] == "failed"
+            failed = outcome.kind == "ran" and outcome.record["status"] == FAILED
             if failed and on_error == "raise":
                 raise RuntimeError(f"run {spec.run_id!r} failed: {outcome.record['error']}") from outcome.exception
         if held and not wait:
@@ -282,7 +283,7 @@ def run_one(job: Job, spec: RunSpec) -> Outcome:
         with got as claim:
             record = store.read_run(spec.run_id)
             status = (record or {}).get("status")
-            if status in FINISHED or (status == "failed" and not job.retry_failed):
+            if status in FINISHED or (status == FAILED and not job.retry_failed):
                 if status in FINISHED and not job.keep_workdir:
                     store.remove_work_dir(spec.run_id)
                 return Outcome("finished", spec.run_id, record)
@@ -299,11 +300,6 @@ def _check_shard(shard: tuple[int, int]) -> tuple[int, int]:
     if count < 1 or not 0 <= index < count:
         raise ValueError(f"shard={shard!r} needs n >= 1 and 0 <= i < n, e.g. (0, 2) and (1, 2)")
     return index, count
-
-
-def _plain(obj: Any) -> Any:
-    # JSON round trip: numpy scalars become numbers, tuples lists (as they will read back).
-    return json.loads(json.dumps(obj, default=json_default))
 
 
 def _write_experiment(store: Store, experiment: Experiment) -> None:
@@ -337,14 +333,14 @@ def _result_fields(result: Any) -> dict:
     if not isinstance(result, Mapping):
         raise TypeError(f"train_fn returned {type(result).__name__}; expected a RunResult dataclass or a dict")
     fields = {k: _plain(result[k]) for k in _RESULT_FIELDS if k in result and result[k] is not None}
-    if fields.get("status") not in ("done", "diverged", "failed"):
-        raise ValueError(f"train_fn returned status {fields.get('status')!r}; expected 'done', 'diverged' or 'failed'")
+    if fields.get("status") not in RUN_STATUSES:
+        raise ValueError(f"train_fn returned status {fields.get('status')!r}; expected one of {list(RUN_STATUSES)}")
     # cnnkit.train.RunResult calls the error "message" ("" when there is none) and adds a traceback.
     fields["error"] = fields.get("error") or result.get("message") or None
     if result.get("traceback"):
         fields["traceback"] = str(result["traceback"])
-    if fields["status"] == "failed" and not fields["error"]:
-        fields["error"] = "train_fn reported status 'failed' without a message"
+    if fields["status"] == FAILED and not fields["error"]:
+        fields["error"] = f"train_fn reported status {FAILED!r} without a message"
     return fields
 
 
@@ -365,12 +361,12 @@ def _disk_full(error: BaseException | None, record: dict) -> str | None:
     if isinstance(error, OSError) and _DISK_TEXT.search(str(error)):
         return f"{type(error).__name__}: {error}"
     text = record.get("error") or ""
-    return text if record.get("status") == "failed" and _DISK_TEXT.search(text) else None
+    return text if record.get("status") == FAILED and _DISK_TEXT.search(text) else None
 
 
 def _train_one(store: Store, job: Job, spec: RunSpec, claim: _claims.Claim) -> Outcome:
     record = {"run_id": spec.run_id, "experiment": job.name, "variant": spec.variant, "seed": spec.seed,
-              "config": spec.config, "status": "running", "error": None, "history": [], "final": {},
+              "config": spec.config, "status": RUNNING, "error": None, "history": [], "final": {},
               "wall_time": None, "versions": {}, "device": None, "started": _now(), "finished": None}
     start, err, config = time.perf_counter(), None, None
     try:
@@ -379,7 +375,7 @@ def _train_one(store: Store, job: Job, spec: RunSpec, claim: _claims.Claim) -> O
         record["config"] = _plain(resolved.to_dict() if hasattr(resolved, "to_dict") else spec.config)
     except Exception as exc:  # noqa: BLE001 - recorded as a failed run
         err = exc
-        record.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        record.update(status=FAILED, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     if err is None:
         store.write_run(record)  # an interrupted run shows up as "running" and is resumed
         workdir = store.work_dir(spec.run_id)
@@ -391,13 +387,13 @@ def _train_one(store: Store, job: Job, spec: RunSpec, claim: _claims.Claim) -> O
             record.update(_result_fields(job.train_fn(config, workdir=str(workdir), **job.train_kwargs)))
         except Exception as exc:  # noqa: BLE001 - any failure of one run is recorded; the grid goes on
             err = exc
-            record.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+            record.update(status=FAILED, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     disk = _disk_full(err, record)
     if disk:
         raise StoreWriteError(getattr(err, "errno", None) or 28, f"run {spec.run_id!r} stopped on a disk error: "
                               f"{disk}. Free space (or fix the folder) and run the experiment again: the run "
                               "is left unfinished and resumes; finished runs are kept")
-    if record["status"] == "failed" and is_out_of_memory(err, record.get("error")):
+    if record["status"] == FAILED and is_out_of_memory(err, record.get("error")):
         batch = getattr(config, "batch_size", None)
         record["hint"] = (f"out of memory: try a smaller batch_size (this run used {batch}), a smaller model "
                           "or resolution, or mixed_precision='mixed_float16'")
@@ -426,7 +422,7 @@ def _describe_outcome(outcome: Outcome) -> str:
 
 def _describe(record: dict) -> str:
     parts = [record["status"]]
-    if record["status"] != "done" and record.get("error"):
+    if record["status"] != DONE and record.get("error"):
         parts[0] += f" ({record['error']})"
     final = record.get("final") or {}
     for key in ("test_error", "val_error", "train_error"):

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from cnnkit._atomic import atomic_write_bytes, is_orphan_tmp
+from cnnkit._json import json_default
+from cnnkit._status import FINISHED, RUN_STATUSES, RUNNING
 from cnnkit.ablation import claims as _claims
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "SchemaError", "Store", "StoreWriteError", "atomic_write_bytes",
@@ -35,8 +37,7 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "SchemaError", "Store", "StoreWriteErro
 
 # Version of the layout and the record fields; bump it when a field changes meaning.
 SCHEMA_VERSION = 1
-STATUSES = ("running", "done", "diverged", "failed")  # what a record's "status" may hold
-FINISHED = ("done", "diverged")  # results: never trained again
+STATUSES = (RUNNING, *RUN_STATUSES)  # what a record's "status" may hold (cnnkit._status)
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST)
 
@@ -63,18 +64,6 @@ class StoreWriteError(OSError):
             hint = "check the disk and the folder, then run the experiment again (finished runs are kept)"
         reason = err.strerror or str(err)
         return cls(err.errno, f"cannot {doing} the run store file {path}: {reason}; {hint}")
-
-
-def json_default(obj: Any) -> Any:
-    """``json.dumps`` fallback for numpy scalars/arrays, paths and sets."""
-    # numpy scalars and arrays, paths, tuples inside dataclasses: make them plain JSON.
-    if hasattr(obj, "item") and getattr(obj, "ndim", 0) == 0:
-        return obj.item()
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if isinstance(obj, (Path, set, frozenset)):
-        return str(obj) if isinstance(obj, Path) else sorted(obj)
-    raise TypeError(f"cannot store a value of type {type(obj).__name__} in JSON: {obj!r}")
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:

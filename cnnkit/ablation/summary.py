@@ -15,6 +15,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cnnkit._status import FINISHED
+
 __all__ = ["compare", "format_mean_ci", "summarize", "t_quantile_975"]
 
 _Z975 = 1.959963984540054  # standard normal 0.975 quantile
@@ -67,7 +69,7 @@ def _usable(runs: pd.DataFrame, metric: str, statuses: Sequence[str] | None) -> 
 
 
 def summarize(runs: pd.DataFrame, metric: str = "test_error", by: str | Sequence[str] = "variant", *,
-              statuses: Sequence[str] | None = ("done", "diverged")) -> pd.DataFrame:
+              statuses: Sequence[str] | None = FINISHED) -> pd.DataFrame:
     """Mean, sample std, standard error and 95 % t confidence interval of ``metric`` per group.
 
     Args:
@@ -103,7 +105,7 @@ def summarize(runs: pd.DataFrame, metric: str = "test_error", by: str | Sequence
 
 
 def compare(runs: pd.DataFrame, a: Any, b: Any, metric: str = "test_error", by: str = "variant", *,
-            statuses: Sequence[str] | None = ("done", "diverged")) -> dict:
+            statuses: Sequence[str] | None = FINISHED) -> dict:
     """Difference ``mean_b - mean_a`` of ``metric`` between groups ``a`` and ``b`` of column ``by``.
 
     The 95 % interval of the difference is Welch's (unequal variances, Welch–Satterthwaite

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import keras
-import numpy as np
 
 from cnnkit._atomic import atomic_write_text
+from cnnkit._json import json_default
+from cnnkit._status import DIVERGED, DONE, FAILED, RUN_STATUSES
 from cnnkit.train import callbacks as _cb
 from cnnkit.train import config as _config
 from cnnkit.train import distribute as _dist
@@ -33,7 +34,7 @@ from cnnkit.train.history import HISTORY_KEYS, from_keras, prepare_workdir, read
 from cnnkit.train.provenance import device_name, versions
 from cnnkit.train.splits import batch_arg, load_splits, num_batches, user_splits, xy
 
-STATUSES = ("done", "diverged", "failed")
+STATUSES = RUN_STATUSES  # "done", "diverged", "failed" (cnnkit._status)
 
 
 @dataclasses.dataclass
@@ -112,17 +113,17 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     start = time.perf_counter()
     cfg = (config if isinstance(config, _config.RunConfig) else _config.RunConfig.from_dict(config)).resolved()
     work = prepare_workdir(workdir, cfg)
-    result = RunResult("failed", config=cfg.to_dict(), versions=versions(), device=device_name())
+    result = RunResult(FAILED, config=cfg.to_dict(), versions=versions(), device=device_name())
     try:
         with _precision(cfg.mixed_precision), \
                 _dist.data_parallel(cfg.distribute, cfg.distribute_options, batch_size=cfg.batch_size) as replicas:
             _train(cfg, result, work, callbacks, verbose, data, replicas)
     except Exception as exc:  # noqa: BLE001 - a failed run is a result, not a crash
-        result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+        result.status, result.message = FAILED, f"{type(exc).__name__}: {exc}"
         result.traceback = traceback.format_exc()
     result.wall_time = time.perf_counter() - start
     if work is not None:
-        atomic_write_text(work / "result.json", json.dumps(result.to_dict(), indent=1, default=_json_default))
+        atomic_write_text(work / "result.json", json.dumps(result.to_dict(), indent=1, default=json_default))
     return result
 
 
@@ -150,7 +151,7 @@ def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: i
     last = result.history[-1] if result.history else {}
     diverged = nan_guard.diverged or not math.isfinite(last.get("loss", math.nan))
     result.final = _final(cfg, model, result.history, splits, evaluate_test=cfg.eval_test and not diverged)
-    result.status = "diverged" if diverged else "done"
+    result.status = DIVERGED if diverged else DONE
     if diverged:
         where = f" at epoch {nan_guard.where['epoch']}, batch {nan_guard.where['batch']}" if nan_guard.where else ""
         result.message = f"loss became NaN/inf{where}; training stopped (lr={cfg.lr})"
@@ -209,12 +210,6 @@ def _precision(policy: str | None):
         yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    return str(value)
 
 
 __all__ = ["HISTORY_KEYS", "RunResult", "STATUSES", "device_name", "fit", "versions"]

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from cnnkit._checks import check_choice
+from cnnkit._status import FAILED
 
 SUGGEST_METHODS = ("steepest", "min_loss")
 FRAME_COLUMNS = ("step", "lr", "loss", "smoothed_loss")
@@ -178,7 +179,7 @@ def _run_on_config(config: Any, finder: LRRangeTest, verbose: int) -> None:
                                         "staircase": False},
                       steps_per_execution=1, eval_test=False, target_train_error=None)
     result = fit(cfg, callbacks=[finder], verbose=verbose)
-    if result.status == "failed":
+    if result.status == FAILED:
         raise RuntimeError(f"the LR range test run failed: {result.message}")
 
 
