@@ -102,7 +102,7 @@ def resolve_models(names: Sequence[str] | None, *, trainable: bool = False) -> l
     names = list(names)
     unknown = [n for n in names if n not in registry.available()]
     if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; choose from cnnkit.registry.available()")
+        raise ValueError(f"unknown model(s) {unknown}; choose from cnnkit.models.available()")
     if len(set(names)) != len(names):
         raise ValueError(f"models lists a name twice: {names!r}")
     if not names:
