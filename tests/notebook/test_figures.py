@@ -122,6 +122,7 @@ def executed(tmp_path, capfd, monkeypatch):
     return out, html, capfd.readouterr()
 
 
+@pytest.mark.slow  # executes a notebook in a kernel (~20 s)
 def test_report_shows_every_figure_once_no_noise_and_the_index_its_thumbnail(executed):
     out, html, terminal = executed
     assert [p.name for p in assert_figures_embedded(out, html)] == ["toy_a.png", "toy_b.png"]
