@@ -8,7 +8,7 @@ writes a figure and shows it in the notebook.
 * :func:`plot_curves`: training curves against iterations (``x="step"``), error in %, training
   dashed and test solid (He et al. 2016, Fig. 6), one panel per ``col`` value side by side, the
   seed spread as a band, an optional horizontal ``target`` line (Krizhevsky et al. 2012, Fig. 1).
-* :func:`plot_differences`: each measured difference with its 95 % interval and the paper's value.
+* :func:`plot_differences`: each measured difference with its interval and the paper's value.
 * :func:`plot_final` / :func:`plot_train_vs_test`: one point per seed, mean ± 95 % t interval.
 """
 
@@ -180,22 +180,24 @@ def _curve_panel(ax: Axes, data: pd.DataFrame, x: str, hue: str, hue_order: list
 
 
 def plot_differences(frame: pd.DataFrame, *, scale: float = 1.0, unit: str = "", title: str | None = None,
-                     xlabel: str | None = None, ax: Axes | None = None) -> Figure:
-    """Each measured difference as a point with its 95 % interval, the paper's value marked beside it.
+                     xlabel: str | None = None, confidence: float = 0.90, ax: Axes | None = None) -> Figure:
+    """Each measured difference as a point with its interval, the paper's value marked beside it.
 
     ``pd.DataFrame(rows)`` of a notebook's :class:`~cnnkit.notebook.report.Row` list is such a frame:
     rows without a ``diff`` (absolute numbers, exact checks) are left out.
 
     Args:
         frame: one row per difference, columns ``quantity`` (label), ``diff`` (measured; rows where it
-            is missing are skipped), ``low`` and ``high`` (its 95 % interval; NaN draws no bar),
+            is missing are skipped), ``low`` and ``high`` (its interval; NaN draws no bar),
             ``paper`` (the paper's value, NaN if it gives none; the column may be left out), and
             optionally ``verdict`` (one of :data:`~cnnkit.notebook.report.VERDICTS`), which colours
             the point as on the index page.
         scale: multiply every value (e.g. 100 to draw error differences in percentage points). Default 1.
         unit: unit shown on the axis (e.g. ``"pp"``). Default none.
-        title: default "Measured differences (95 % CI) and the papers' values".
+        title: default "Measured differences (90 % CI) and the papers' values".
         xlabel: default "difference" plus the unit.
+        confidence: the intervals' level, for the labels. Default 0.90: the level of the verdict rows'
+            intervals (:mod:`cnnkit.ablation.verdicts`: the interval that decides a one-sided test at α = 0.05).
         ax: axes to draw on; default a new figure.
 
     Raises:
@@ -234,12 +236,12 @@ def plot_differences(frame: pd.DataFrame, *, scale: float = 1.0, unit: str = "",
     ax.set_xlabel(xlabel or ("difference" + (f" ({unit})" if unit else "")))
     ax.grid(True, axis="x", alpha=0.3)
     handles = [Line2D([], [], marker="o", color="C0" if "verdict" not in frame else "0.3", lw=2,
-                      label="measured: mean, 95 % CI")]
+                      label=f"measured: mean, {100 * confidence:.0f} % CI")]
     if has_paper.any():
         handles.append(Line2D([], [], marker="D", markersize=7, markerfacecolor="none", color="k", lw=0,
                               label="paper"))
     ax.legend(handles=handles, loc="best", fontsize=9)
-    ax.set_title(title or "Measured differences (95 % CI) and the papers' values")
+    ax.set_title(title or f"Measured differences ({100 * confidence:.0f} % CI) and the papers' values")
     return fig
 
 def _final_on(ax: Axes, runs: pd.DataFrame, metric: str, by: str, percent: bool | None = None) -> None:

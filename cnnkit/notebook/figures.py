@@ -32,8 +32,15 @@ _SAVED: list[Path] = []  # PNG (else first format) of every save_figure call in 
 CSS_DPI = 96             # a CSS pixel is 1/96 inch: the figure is shown at its own size in inches
 
 
+class SavedFiles(list):
+    """The paths :func:`save_figure` wrote: a list that shows nothing as a cell's last value (the figure is shown)."""
+
+    def _ipython_display_(self) -> None:
+        """IPython calls this instead of printing the list: the figure itself is already displayed."""
+
+
 def save_figure(fig: Figure, path_stem: str | os.PathLike, formats: Sequence[str] = FORMATS, dpi: int = 150, *,
-                show: bool | None = None) -> list[Path]:
+                show: bool | None = None) -> SavedFiles:
     """Write ``fig`` as ``<path_stem>.png`` and ``<path_stem>.svg`` and show it in the notebook.
 
     Args:
@@ -44,7 +51,8 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike, formats: Sequence[str
         show: display the PNG in the notebook. Default ``None``: when running in a notebook kernel.
 
     Returns:
-        The written paths, in the order of ``formats``.
+        The written paths, in the order of ``formats`` (a list that prints nothing as a cell's last value,
+        so a cell may end with ``save_figure(...)``).
 
     Raises:
         ValueError: an unknown format, or ``fig`` is not a matplotlib figure.
@@ -61,7 +69,7 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike, formats: Sequence[str
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
         rendered[fmt] = buffer.getvalue()
-    paths = [atomic_write_bytes(Path(f"{os.fspath(path_stem)}.{fmt}"), rendered[fmt]) for fmt in formats]
+    paths = SavedFiles(atomic_write_bytes(Path(f"{os.fspath(path_stem)}.{fmt}"), rendered[fmt]) for fmt in formats)
     _SAVED.append(paths[formats.index("png")] if "png" in formats else paths[0])
     if show:
         show_png(rendered["png"], dpi=dpi)
