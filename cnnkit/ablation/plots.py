@@ -152,7 +152,7 @@ def plot_curves(history: pd.DataFrame, metric: str = "error", splits: Sequence[s
         ax_.set(xlabel=X_LABELS[x], ylabel=_label(metric, scale), title=str(panel))
         if target is not None:
             ax_.axhline(target * scale, ls=":", color="k", lw=1.2)
-            ax_.annotate(f"target {target * scale:g}{' %' if scale == 100 else ''}", xy=(1.0, target * scale),
+            ax_.annotate(f"target {target * scale:.3g}{' %' if scale == 100 else ''}", xy=(1.0, target * scale),
                          xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=9)
         if logy:
             ax_.set_yscale("log")
