@@ -152,6 +152,33 @@ def cmd_demo(args) -> int:
     return _run_all(numbered_notebooks(), args, {})
 
 
+def add_notebooks(sub) -> None:
+    p = sub.add_parser("notebooks", help="copy the numbered notebooks into a folder, to open them in Jupyter")
+    p.add_argument("folder", help="where to copy them (created if missing)")
+    p.add_argument("--force", action="store_true", help="overwrite notebooks of the same name that differ")
+    p.set_defaults(func=cmd_notebooks)
+
+
+def cmd_notebooks(args) -> int:
+    import shutil
+    from pathlib import Path
+
+    from cnnkit.notebook import numbered_notebooks
+
+    folder = Path(args.folder)
+    _check_writable(folder)
+    sources = numbered_notebooks()
+    kept = [p.name for p in sources if (folder / p.name).exists() and not args.force
+            and (folder / p.name).read_bytes() != p.read_bytes()]
+    if kept:
+        raise CLIError(f"{folder} already holds changed copies of {kept}; pass --force to overwrite them "
+                       "or choose another folder")
+    for path in sources:
+        shutil.copyfile(path, folder / path.name)
+    print(f"cnnkit notebooks: copied {len(sources)} notebooks to {folder}; open them with: jupyter lab {folder}")
+    return 0
+
+
 def _bench_module():
     """benchmarks/train_throughput.py of the repository checkout, or None (an installed wheel has no benchmarks/)."""
     import importlib.util
@@ -166,23 +193,28 @@ def _bench_module():
     return module
 
 
+_NO_BENCH = ("benchmarks/train_throughput.py ships with the cnnkit repository, not the wheel; "
+             "run cnnkit bench from a checkout (pip install -e .)")
+
+
 def add_bench(sub) -> None:
     p = sub.add_parser("bench", help="training images/s of the CIFAR ResNets vs PyTorch "
                                      "(benchmarks/train_throughput.py)")
     module = _bench_module()
     if module is not None:
         module.add_arguments(p)
+    else:
+        p.description = _NO_BENCH
     p.set_defaults(func=cmd_bench, bench=module)
 
 
 def cmd_bench(args) -> int:
     if args.bench is None:
-        raise CLIError("benchmarks/train_throughput.py ships with the cnnkit repository, not the wheel; "
-                       "run cnnkit bench from a checkout (pip install -e .)")
+        raise CLIError(_NO_BENCH)
     return args.bench.run(args.bench.finalize(args))
 
 
-COMMANDS = [add_data, add_run, add_report, add_demo, add_bench]
+COMMANDS = [add_data, add_run, add_report, add_demo, add_notebooks, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ Search order for a file-based data set (the first place holding every file wins)
 
 1. ``$CNNKIT_DATA_DIR``;
 2. the repository's ``data/`` folder (``Path(cnnkit.__file__).parents[1] / "data"``), which
-   embeds Fashion-MNIST;
+   embeds Fashion-MNIST, or, in an installed wheel, the package's copy of it (``cnnkit/_suite/data``);
 3. the Keras cache ``$KERAS_HOME/datasets`` (default ``~/.keras/datasets``);
 4. a download through ``keras.datasets`` (into the Keras cache), unless ``CNNKIT_OFFLINE=1``.
 
@@ -101,8 +101,12 @@ def search_dirs() -> list[tuple[str, Path | None]]:
     """The places searched, in order, as ``(label, folder)``; folder None when unset."""
     env = os.environ.get("CNNKIT_DATA_DIR")
     keras_home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
-    return [("$CNNKIT_DATA_DIR", Path(env).expanduser() if env else None),
-            ("repository data/", Path(cnnkit.__file__).resolve().parents[1] / "data"),
+    package = Path(cnnkit.__file__).resolve().parent
+    repository, packaged = package.parent / "data", (package / "_suite" / "data").resolve()
+    embedded = [("repository data/", repository)]
+    if packaged != repository.resolve():  # an installed wheel: not the checkout's data/ through the link
+        embedded.append(("package data", packaged))
+    return [("$CNNKIT_DATA_DIR", Path(env).expanduser() if env else None), *embedded,
             ("Keras cache", keras_home / "datasets")]
 
 

@@ -10,11 +10,14 @@ from cnnkit.notebook.report import Row, build_index, read_summaries, write_summa
 from cnnkit.notebook.runner import (NotebookError, export_html, notebook_parameters, resolve_parameters,
                                     run_notebook)
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+# The repository's notebooks/ in a checkout; an installed wheel's copy of them (cnnkit/_suite/notebooks) elsewhere.
+_REPOSITORY_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOK_DIR = (_REPOSITORY_NOTEBOOKS if _REPOSITORY_NOTEBOOKS.is_dir()
+                else Path(__file__).resolve().parents[1] / "_suite" / "notebooks")
 
 
 def numbered_notebooks(folder: str | Path = NOTEBOOK_DIR) -> list[Path]:
-    """The numbered notebooks (``00_*.ipynb`` …) of the repository, in order."""
+    """The numbered notebooks (``00_*.ipynb`` …) of the repository (or the installed package), in order."""
     found = sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
     if not found:
         raise FileNotFoundError(f"no numbered notebooks in {folder}")
