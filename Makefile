@@ -17,28 +17,34 @@ junit   = $(if $(JUNIT),--junitxml=$(JUNIT)-$(1).xml)
 
 .PHONY: install demo test test-fast test-jax screenshots clean
 
+# install: the package and what the notebooks need; demo adds Jupyter (.[jupyter]), the test targets the dev
+# extra (.[dev]: pytest, JAX, Ray). An extra is installed once, again when pyproject.toml changes.
 $(BIN)/cnnkit: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,jupyter]"
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.extra-%: $(BIN)/cnnkit
+	$(BIN)/python -m pip install -q -e ".[$*]"
 	touch $@
 
 install: $(BIN)/cnnkit
 
-demo: install
+demo: install $(VENV)/.extra-jupyter
 	$(BIN)/cnnkit demo --out $(OUT) --preset $(PRESET)
 
-test: install
+test: install $(VENV)/.extra-dev
 	$(BIN)/python -m pytest $(XDIST) --durations=15 $(call junit,tf)
 	$(MAKE) test-jax
 
-test-fast: install
+test-fast: install $(VENV)/.extra-dev
 	$(BIN)/python -m pytest $(XDIST) -m "not slow" --durations=15
 
 # what differs between backends (marker `backend`) again on JAX, the backend of the GPU machine: a separate
 # process, as KERAS_BACKEND is read once per process. Tiny inputs make XLA's compile time the cost, and its
 # optimisations buy nothing at that size (-40 % CPU time measured)
-test-jax: install
+test-jax: install $(VENV)/.extra-dev
 	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 $(BIN)/python -m pytest $(XDIST) -m "backend and not slow" \
 		--durations=10 $(call junit,jax)
 
