@@ -29,10 +29,7 @@ RANKS = {
     "cnnkit.cli": 9, "cnnkit.__main__": 9,
 }
 # (importer, imported) pairs that run up and are known; each names why it is still here.
-KNOWN_UPWARD = {
-    # save_figure lives in notebook/figures.py (it shows the figure in a notebook); to go when it moves down
-    ("cnnkit.ablation.plots", "cnnkit.notebook.figures"),
-}
+KNOWN_UPWARD: set = set()  # (importer, imported) pairs allowed to run up a layer: none
 
 
 def _module_name(path: Path) -> str:

@@ -2,7 +2,7 @@
 
 Each function takes a frame, draws on a new :class:`matplotlib.figure.Figure` (or on the
 ``ax`` given) and returns the figure; none calls ``plt.show``. Figures are made without
-pyplot, so loops do not pile up open figures; :func:`~cnnkit.notebook.figures.save_figure`
+pyplot, so loops do not pile up open figures; :func:`~cnnkit.notebook.save_figure`
 writes a figure and shows it in the notebook.
 
 * :func:`plot_curves`: training curves against iterations (``x="step"``), error in %, training
@@ -25,7 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from cnnkit.ablation.summary import summarize
-from cnnkit.notebook.figures import save_figure
+from cnnkit._figures import save_figure
 
 __all__ = ["DIFFERENCE_COLUMNS", "VERDICT_COLOURS", "plot_curves", "plot_differences", "plot_final",
            "plot_train_vs_test", "save_figure"]
