@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnnkit.notebook.figures import save_figure, saved_figures
+from cnnkit.notebook.params import results_dir, setup, study_kwargs
 from cnnkit.notebook.presets import PRESET_NAMES, PRESETS, preset_parameters
 from cnnkit.notebook.report import Row, build_index, read_summaries, write_summary
 from cnnkit.notebook.runner import (NotebookError, export_html, notebook_parameters, resolve_parameters,
@@ -26,4 +27,5 @@ def numbered_notebooks(folder: str | Path = NOTEBOOK_DIR) -> list[Path]:
 
 __all__ = ["NOTEBOOK_DIR", "NotebookError", "PRESETS", "PRESET_NAMES", "Row", "build_index", "export_html",
            "notebook_parameters", "numbered_notebooks", "preset_parameters", "read_summaries",
-           "resolve_parameters", "run_notebook", "save_figure", "saved_figures", "write_summary"]
+           "resolve_parameters", "results_dir", "run_notebook", "save_figure", "saved_figures", "setup",
+           "study_kwargs", "write_summary"]

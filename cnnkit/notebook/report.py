@@ -83,6 +83,7 @@ def write_summary(stem: str, title: str, rows: list[Row], *, parameters: dict[st
     ``out_dir`` in this process (``figures``; those named like the notebook, ``<NN>_*``, if any are) and
     the one the index shows as the report's thumbnail
     (``main_figure``: the file or stem given, e.g. ``"01_curves"``; default the first figure saved).
+    ``parameters`` defaults to those :func:`cnnkit.notebook.params.setup` resolved for ``stem``.
     """
     from cnnkit.notebook.figures import saved_figures
 
@@ -94,6 +95,10 @@ def write_summary(stem: str, title: str, rows: list[Row], *, parameters: dict[st
     figures = own if number.isdigit() else own or figures
     if main_figure is not None and Path(main_figure).suffix == "":
         main_figure = next((f for f in figures if Path(f).stem == Path(main_figure).name), f"{main_figure}.png")
+    if parameters is None:  # the notebook's parameters as cnnkit.notebook.setup resolved them
+        from cnnkit.notebook.params import current
+
+        parameters = current(stem)
     doc = {"stem": stem, "title": title, "rows": [asdict(r) for r in rows], "conclusion": conclusion,
            "parameters": parameters or {}, "environment": environment(), "figures": figures,
            "main_figure": main_figure or (figures[0] if figures else None)}
