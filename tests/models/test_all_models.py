@@ -48,13 +48,16 @@ SMALL: dict[str, dict] = {
 }
 
 # Deeper or wider paper variants of a builder that a lighter registered variant above already
-# covers with the same layer types: not trained; counted symbolically (test_heavy_models_are_counted_symbolically).
+# covers with the same layer types: not trained here (see test_heavy_models_are_counted_symbolically).
 HEAVY = {
     "densenet121", "densenet169", "densenet201",  # densenet_bc (light); ~110 s each on JAX
-    "resnet101", "resnet152", "resnet101v2", "resnet152v2",  # resnet18/34/50(v2)
-    "resnet44", "resnet56", "resnet110",  # resnet20, resnet32 (same builder), plain56
-    "resnext29_8x64d",  # resnext (light options)
+    "resnet34", "resnet101", "resnet152",  # resnet18 (basic), resnet50 (bottleneck)
+    "resnet34v2", "resnet101v2", "resnet152v2",  # resnet18v2, resnet50v2
+    "resnet32", "resnet44", "resnet56", "resnet110", "plain56",  # resnet20, plain20 (same builder)
+    "resnext50", "resnext29_8x64d",  # resnext (light options): 32 groups at 64x64 cost ~15 s on TF
     "wrn28_10", "wrn40_4",  # wrn16_4, wide_resnet (light options)
+    "vgg13", "vgg16", "vgg19",  # vgg11
+    "randwire", "randwire_er", "randwire_ba",  # randwire_ws; the generators' wiring: test_randwire.py
 }
 
 # Trained on JAX as well: one or two per family (builder module), the cheapest that cover its blocks.
@@ -145,11 +148,11 @@ TRAINED = [pytest.param(n, marks=pytest.mark.backend) if n in ON_JAX else n for 
 
 
 def test_heavy_models_are_counted_symbolically():
-    """Each ``HEAVY`` model, not trained here, is built with ``shapes_only`` in a test that pins its parameter
-    or layer count (test_resnet.py, test_efficient.py)."""
+    """Each ``HEAVY`` model, not trained here, is named in a family test that builds it and pins its parameter
+    count, layer count, wiring or output shape (mostly with ``shapes_only``)."""
     here = Path(__file__).parent
-    counted = (here / "test_resnet.py").read_text(encoding="utf-8") + (here / "test_efficient.py").read_text(
-        encoding="utf-8")
+    counted = "".join((here / f"test_{family}.py").read_text(encoding="utf-8")
+                      for family in ("resnet", "efficient", "classic", "randwire"))
     assert HEAVY <= set(MODELS)
     assert [name for name in sorted(HEAVY) if f'"{name}"' not in counted] == []
 
