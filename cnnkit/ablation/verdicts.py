@@ -130,13 +130,22 @@ def _interval(a, b, paired: bool, confidence: float) -> tuple[float, float]:
 
 
 def _seeds_needed(a, b, paired: bool, distance: float, alpha: float) -> float:
-    """Seeds per arm for a one-sided z test to clear ``distance`` at the measured spread (80 % power)."""
+    """Seeds per arm for a one-sided t test to clear ``distance`` at the measured spread with 80 % power.
+
+    The smallest n with ``(t_{1−α} + t_{power}) · sd / sqrt(n) ≤ distance`` (t quantiles at the n's own
+    degrees of freedom; two arms of n each for Welch), and at least one more seed than measured: the
+    measured seeds did not decide.
+    """
     a, b = np.asarray(a, float), np.asarray(b, float)
     var = np.var(b - a, ddof=1) if paired else np.var(a, ddof=1) + np.var(b, ddof=1)
     if not distance > 0 or not np.isfinite(var):
         return math.inf
-    z = stats.norm.ppf(1 - alpha) + stats.norm.ppf(POWER)
-    return float(max(2, math.ceil(z * z * var / distance ** 2)))
+    have = len(a) if paired else max(len(a), len(b))
+    for n in range(2, 10_001):
+        df = n - 1 if paired else 2 * n - 2
+        if (stats.t.ppf(1 - alpha, df) + stats.t.ppf(POWER, df)) * math.sqrt(var / n) <= distance:
+            return float(max(n, have + 1))
+    return math.inf
 
 
 def decide(a, b, claim: Claim, *, paired: bool = False) -> Decision:

@@ -25,7 +25,7 @@ def test_superiority_is_decided_by_a_clear_paired_shift(shift, kind, verdict):
 def test_a_null_effect_is_inconclusive_for_superiority_and_says_what_would_decide():
     b = BASE + np.array([0.01, -0.012, 0.005, -0.004, 0.002])
     d = decide(BASE, b, Claim("positive"), paired=True)
-    assert d.verdict == "inconclusive" and d.seeds_needed is not None and d.seeds_needed >= 2
+    assert d.verdict == "inconclusive" and d.seeds_needed is not None and d.seeds_needed >= 6  # more than measured
     assert d.p == pytest.approx(stats.ttest_1samp(b - BASE, 0.0, alternative="greater").pvalue)
 
 
@@ -99,3 +99,16 @@ def test_a_threshold_moves_the_superiority_null():
     assert decide_differences(fast, Claim("positive", threshold=math.log(2))).verdict == "agrees"
     with pytest.raises(ValueError, match="takes a margin, not a threshold"):
         Claim("equivalent", margin=0.01, threshold=0.5)
+
+
+def test_seeds_needed_uses_t_quantiles():
+    a = np.zeros(4)
+    b = np.array([0.010, 0.030, 0.005, 0.035])  # mean 0.02, sd 0.0122: t = 3.28 > t(0.95, 3) = 2.35, decided
+    assert decide(a, b, Claim("positive"), paired=True).verdict == "agrees"
+    noisy = np.array([0.010, 0.050, -0.015, 0.035])  # mean 0.02, sd 0.029: undecided with 4
+    d = decide(a, noisy, Claim("positive"), paired=True)
+    n = d.seeds_needed
+    assert d.verdict == "inconclusive" and n >= 5
+    sd = np.std(noisy, ddof=1)
+    assert (stats.t.ppf(0.95, n - 1) + stats.t.ppf(0.8, n - 1)) * sd / math.sqrt(n) <= 0.02
+    assert (stats.t.ppf(0.95, n - 2) + stats.t.ppf(0.8, n - 2)) * sd / math.sqrt(n - 1) > 0.02
