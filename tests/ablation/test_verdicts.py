@@ -103,7 +103,7 @@ def test_a_threshold_moves_the_superiority_null():
 
 def test_seeds_needed_uses_t_quantiles():
     a = np.zeros(4)
-    b = np.array([0.010, 0.030, 0.005, 0.035])  # mean 0.02, sd 0.0122: t = 3.28 > t(0.95, 3) = 2.35, decided
+    b = np.array([0.010, 0.030, 0.005, 0.035])  # mean 0.02, sd 0.0147: t = 2.72 > t(0.95, 3) = 2.35, decided
     assert decide(a, b, Claim("positive"), paired=True).verdict == "agrees"
     noisy = np.array([0.010, 0.050, -0.015, 0.035])  # mean 0.02, sd 0.029: undecided with 4
     d = decide(a, noisy, Claim("positive"), paired=True)
