@@ -60,11 +60,14 @@ HEAVY = {
     "randwire", "randwire_er", "randwire_ba",  # randwire_ws; the generators' wiring: test_randwire.py
 }
 
-# Trained on JAX as well: one or two per family (builder module), the cheapest that cover its blocks.
+# Trained on JAX as well: a few per family (test file), the cheapest that cover its blocks and every custom
+# layer (LRN, channel shuffle, weighted sum, the metric heads). GoogLeNet and DenseNet-BC (stock layers only)
+# cost ~65 and ~50 s of XLA compilation each on JAX and run on TensorFlow.
 ON_JAX = {
-    "lenet5", "alexnet_cifar", "vgg11", "googlenet", "mobilenet", "xception", "shufflenet",
-    "resnet20", "resnet50v2",  # basic block v1; bottleneck v2 (pre-activation)
-    "resnext", "wide_resnet", "densenet_bc", "randwire_ws", "siamese", "triplet",
+    "lenet5", "alexnet_cifar", "vgg11",  # classic
+    "resnet20", "resnet50v2", "resnext", "wide_resnet",  # basic block v1, bottleneck v2, grouped, wide
+    "mobilenet", "xception", "shufflenet",  # efficient
+    "randwire_ws", "siamese", "triplet",
 }
 
 # Models that are not classifiers: (loss, target, output shape without the batch axis).
