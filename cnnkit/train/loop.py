@@ -18,7 +18,7 @@ import os
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import keras
 
@@ -32,7 +32,7 @@ from cnnkit.train import optimizers as _opt
 from cnnkit.train import schedules as _sch
 from cnnkit.train.history import HISTORY_KEYS, from_keras, prepare_workdir, read_csv
 from cnnkit.train.provenance import device_name, versions
-from cnnkit.train.splits import batch_arg, load_splits, num_batches, user_splits, xy
+from cnnkit.train.splits import batch_arg, load_splits, num_batches, repeated, user_splits, xy
 
 STATUSES = RUN_STATUSES  # "done", "diverged", "failed" (cnnkit._status)
 
@@ -74,14 +74,16 @@ class RunResult:
 
 def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.PathLike | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (), verbose: int = 1,
-        data: Mapping[str, Any] | None = None) -> RunResult:
+        data: Mapping[str, Any] | None = None, loss: str | keras.losses.Loss | None = None,
+        metrics: Sequence[Any] | None = None,
+        evaluate_fn: Callable[[keras.Model], Mapping[str, Any]] | None = None) -> RunResult:
     """Train the model a config describes and report what happened.
 
     Steps: resolve the config against its recipe; seed everything; load train/val/test;
     build the model with ``bn_momentum``; add coupled L2 weight decay to the kernels (AdamW:
-    decoupled); compile (sparse cross-entropy, accuracy, ``jit_compile``,
-    ``steps_per_execution``, mixed-precision policy set for the run and restored after);
-    ``model.fit`` with :func:`cnnkit.train.callbacks.run_callbacks`; evaluate the test split.
+    decoupled); compile (``loss``/``metrics``, ``jit_compile``, ``steps_per_execution``,
+    mixed-precision policy set for the run and restored after); ``model.fit`` with
+    :func:`cnnkit.train.callbacks.run_callbacks`; evaluate the test split; ``evaluate_fn``.
 
     Args:
         config: a :class:`~cnnkit.train.config.RunConfig` or a dict for ``RunConfig.from_dict``.
@@ -94,6 +96,15 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
         data: instead of ``cnnkit.data``: a mapping with ``"train"``, ``"val"`` and optionally
             ``"test"``, each a batched dataset or an ``(x, y)`` NumPy pair, and optionally
             ``"info"`` (``num_classes``, ``image_shape``); without it they come from the arrays.
+            A ``keras.utils.PyDataset`` may draw new examples in its ``on_epoch_end`` (the
+            metric-learning study's fresh pairs); with ``steps_per_epoch`` a batched train split
+            is repeated, and each pass ends with ``on_epoch_end``.
+        loss: the training loss (default ``"sparse_categorical_crossentropy"``), e.g.
+            :class:`~cnnkit.train.losses.ContrastiveLoss` for a Siamese model.
+        metrics: compiled metrics (default ``["accuracy"]`` with the default loss, none with
+            another); an ``accuracy`` metric gives the ``error`` columns.
+        evaluate_fn: called with the trained model unless the run diverged; the numbers it
+            returns are added to ``final`` (and so to ``result.json``).
 
     Returns:
         A :class:`RunResult`; exceptions while loading data, building or training are caught
@@ -117,7 +128,8 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     try:
         with _precision(cfg.mixed_precision), \
                 _dist.data_parallel(cfg.distribute, cfg.distribute_options, batch_size=cfg.batch_size) as replicas:
-            _train(cfg, result, work, callbacks, verbose, data, replicas)
+            _train(cfg, result, work, callbacks, verbose, data, replicas,
+                   _Compile(loss, metrics), evaluate_fn)
     except Exception as exc:  # noqa: BLE001 - a failed run is a result, not a crash
         result.status, result.message = FAILED, f"{type(exc).__name__}: {exc}"
         result.traceback = traceback.format_exc()
@@ -127,18 +139,35 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     return result
 
 
+@dataclasses.dataclass
+class _Compile:
+    """What ``model.compile`` gets besides the optimizer: a classifier's defaults unless given."""
+
+    loss: Any = None
+    metrics: Sequence[Any] | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        if self.loss is None:
+            return {"loss": "sparse_categorical_crossentropy",
+                    "metrics": ["accuracy"] if self.metrics is None else list(self.metrics)}
+        return {"loss": self.loss, "metrics": list(self.metrics or [])}
+
+
 def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: int, data,
-           replicas: _dist.Replicas) -> None:
+           replicas: _dist.Replicas, compile_with: _Compile, evaluate_fn) -> None:
     keras.utils.set_random_seed(cfg.seed)
     if cfg.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
     splits = load_splits(cfg) if data is None else user_splits(data)
+    if data is not None and cfg.steps_per_epoch and not isinstance(splits["train"], tuple):
+        splits["train"] = repeated(splits["train"])  # epochs of steps_per_epoch batches must not run dry
     splits = _dist.split_evenly(splits, cfg.batch_size, replicas)  # no replica may get an empty batch
     steps = cfg.steps_per_epoch or num_batches(splits["train"], cfg.batch_size)
     with replicas.scope():  # MirroredStrategy on TF (cnnkit.train.distribute)
-        model = _build_and_compile(cfg, splits["info"], total_steps=steps * cfg.epochs, device=splits.get("device"))
+        model = _build_and_compile(cfg, splits["info"], total_steps=steps * cfg.epochs, device=splits.get("device"),
+                                   compile_with=compile_with)
     schedule_opts = dict(cfg.schedule_options) if cfg.schedule == "plateau" else None
     cbs = _cb.run_callbacks(batch_size=cfg.batch_size, workdir=work, target_error=cfg.target_train_error,
                             plateau=schedule_opts, verbose=verbose, extra=user_callbacks)
@@ -151,13 +180,16 @@ def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: i
     last = result.history[-1] if result.history else {}
     diverged = nan_guard.diverged or not math.isfinite(last.get("loss", math.nan))
     result.final = _final(cfg, model, result.history, splits, evaluate_test=cfg.eval_test and not diverged)
+    if evaluate_fn is not None and not diverged:
+        result.final.update(evaluate_fn(model))
     result.status = DIVERGED if diverged else DONE
     if diverged:
         where = f" at epoch {nan_guard.where['epoch']}, batch {nan_guard.where['batch']}" if nan_guard.where else ""
         result.message = f"loss became NaN/inf{where}; training stopped (lr={cfg.lr})"
 
 
-def _build_and_compile(cfg, info, *, total_steps: int, device=None) -> keras.Model:
+def _build_and_compile(cfg, info, *, total_steps: int, device=None,
+                       compile_with: _Compile = _Compile()) -> keras.Model:
     from cnnkit import models
     from cnnkit.train.device_data import require_channels_last
 
@@ -175,8 +207,8 @@ def _build_and_compile(cfg, info, *, total_steps: int, device=None) -> keras.Mod
         _opt.apply_weight_decay(model, cfg.weight_decay, kind=cfg.weight_decay_kind)
     if device is not None:  # the data set on the accelerator, augmented inside the train step
         model = device.wrap(model)
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  jit_compile=cfg.jit_compile, steps_per_execution=cfg.steps_per_execution)
+    model.compile(optimizer=optimizer, jit_compile=cfg.jit_compile, steps_per_execution=cfg.steps_per_execution,
+                  **compile_with.kwargs())
     return model
 
 
@@ -188,8 +220,8 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
     if evaluate_test and splits.get("test") is not None:
         x, y = xy(splits["test"])
         scores = model.evaluate(x, y, batch_size=batch_arg(splits["test"], cfg), verbose=0, return_dict=True)
-        final.update(test_loss=float(scores["loss"]), test_accuracy=float(scores["accuracy"]),
-                     test_error=1.0 - float(scores["accuracy"]))
+        accuracy = float(scores.get("accuracy", math.nan))
+        final.update(test_loss=float(scores["loss"]), test_accuracy=accuracy, test_error=1.0 - accuracy)
     final["params"] = int(model.count_params())
     reached = [h["iterations_to_target"] for h in history if math.isfinite(h.get("iterations_to_target", math.nan))]
     final["iterations_to_target"] = int(reached[0]) if reached else None

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import keras
 import numpy as np
 
-__all__ = ["batch_arg", "load_splits", "num_batches", "user_splits", "xy"]
+__all__ = ["batch_arg", "load_splits", "num_batches", "repeated", "user_splits", "xy"]
 
 
 def load_splits(cfg) -> dict[str, Any]:
@@ -36,9 +36,14 @@ def load_splits(cfg) -> dict[str, Any]:
                                       subset=device_data.split_subset(cfg, split), **common)
     train = splits["train"]
     if cfg.steps_per_epoch:  # epochs of steps_per_epoch iterations must not run dry
-        train = train.repeat() if hasattr(train, "repeat") else _Repeated(train)
+        train = repeated(train)
     splits["train"] = device_data.prefetch_to_gpu(train)  # tf.data on a TF GPU; otherwise unchanged
     return splits
+
+
+def repeated(train):
+    """``train`` without end: tf.data's ``repeat()``, or :class:`_Repeated` for a PyDataset / NumPy batches."""
+    return train.repeat() if hasattr(train, "repeat") else _Repeated(train)
 
 
 class _Repeated(keras.utils.PyDataset):
