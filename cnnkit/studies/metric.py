@@ -7,21 +7,23 @@ judged here the way face verification and retrieval are: *verification accuracy*
 iff distance ≤ a threshold chosen on validation pairs, applied to test pairs) and *recall@k*
 (a same-class example among the k nearest test embeddings), against raw-pixel distances.
 
-``cnnkit.train.fit`` trains classifiers on (image, label) batches; pairs and triplets need their
-own loop, :func:`fit_metric`: seeded sampling of fresh balanced pairs/triplets every epoch and
-``keras.Model.fit`` on NumPy arrays. It has ``fit``'s signature and result fields, so
-``run_experiment(exp, train_fn=fit_metric)`` stores, resumes and summarises it like any grid.
+Pairs and triplets train through the one training path, ``cnnkit.train.fit`` (the recipe's
+optimizer and weight decay, mixed precision, callbacks, CSV history, resume, divergence): the
+study gives it a loss, a :class:`FreshSamples` data set that draws new balanced pairs/triplets
+every epoch, and an ``evaluate_fn`` for the retrieval numbers. :func:`fit_metric` returns fit's
+``RunResult``, so ``run_experiment(exp, train_fn=fit_metric)`` stores, resumes and summarises
+it like any grid.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import pandas as pd
 
@@ -142,94 +144,104 @@ def sample_inputs(model: str, x, y, n: int, seed: int) -> tuple[list[np.ndarray]
     raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
 
 
-def _compile(cfg, model, total_steps: int) -> None:
-    from cnnkit.train import ContrastiveLoss, TripletLoss, apply_weight_decay, get_optimizer, get_schedule
+class FreshSamples(keras.utils.PyDataset):
+    """Batches of ``n`` pairs/triplets (:func:`sample_inputs`), drawn anew for every epoch.
 
-    if cfg.schedule == "plateau":
-        raise ValueError("fit_metric does not support schedule='plateau'; use constant, step, exponential, "
-                         "cosine or cyclic")
-    lr = get_schedule(cfg.schedule, cfg.lr, total_steps, warmup_steps=cfg.warmup_steps, **cfg.schedule_options)
-    apply_weight_decay(model, cfg.weight_decay or 0.0)
-    loss = ContrastiveLoss() if cfg.model == "siamese" else TripletLoss()
-    model.compile(optimizer=get_optimizer(cfg.optimizer, lr, momentum=cfg.momentum), loss=loss,
-                  jit_compile=cfg.jit_compile)
+    Epoch ``e`` (counted by ``on_epoch_end``, which Keras calls after each pass) draws with
+    ``seed_of(e)``; a constant ``seed_of`` keeps the same examples (validation). A PyDataset
+    rather than a callback or a per-epoch ``fit``: ``cnnkit.train.fit`` takes it as data, and
+    with ``steps_per_epoch`` repeats it, each pass ending with ``on_epoch_end``.
+
+    Args:
+        model: ``"siamese"`` or ``"triplet"``.
+        x, y: the images and labels to draw from.
+        n: examples per epoch.
+        batch_size: examples per batch (the last batch may be smaller).
+        seed_of: epoch (0-based) → sampling seed.
+    """
+
+    def __init__(self, model: str, x, y, n: int, batch_size: int, seed_of):
+        super().__init__()
+        self.kind, self.x, self.y, self.n, self.batch_size, self.seed_of = model, x, y, n, batch_size, seed_of
+        self.epoch, self._seed = 0, None
+        self._draw()
+
+    def _draw(self) -> None:
+        seed = self.seed_of(self.epoch)
+        if seed != self._seed:
+            self._inputs, self._targets = sample_inputs(self.kind, self.x, self.y, self.n, seed)
+            self._seed = seed
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+    def __getitem__(self, index: int):
+        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return tuple(a[rows] for a in self._inputs), self._targets[rows]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._draw()
 
 
-def _train_epochs(cfg, model, splits, n: int, verbose: int) -> list[dict]:
-    """One ``model.fit`` epoch per freshly sampled set of ``n`` pairs/triplets; history rows."""
-    steps = math.ceil(n / cfg.batch_size)
-    val_inputs, val_targets = sample_inputs(cfg.model, *splits["val"], len(splits["val"][0]), EVAL_SEEDS["val"])
-    history = []
-    for epoch in range(cfg.epochs):
-        inputs, targets = sample_inputs(cfg.model, *splits["train"], n, seed=cfg.seed * 1000 + epoch)
-        start = time.perf_counter()
-        h = model.fit(inputs, targets, batch_size=cfg.batch_size, epochs=1, shuffle=True, verbose=0,
-                      validation_data=(val_inputs, val_targets)).history
-        history.append({"epoch": epoch + 1, "step": steps * (epoch + 1), "loss": float(h["loss"][-1]),
-                        "val_loss": float(h["val_loss"][-1]), "epoch_time": time.perf_counter() - start})
-        if verbose:
-            print(f"epoch {epoch + 1}/{cfg.epochs}: loss {history[-1]['loss']:.4f}, "
-                  f"val_loss {history[-1]['val_loss']:.4f}")
-        if not math.isfinite(history[-1]["loss"]):
-            break
-    return history
+def _embedding_scores(splits, *, name: str, embeddings_dir: str | None):
+    """``evaluate_fn`` for ``fit``: :func:`evaluate` on the trained embedding net (and save test embeddings)."""
+    def scores(model) -> dict[str, float]:
+        embed = model.get_layer("embedding")
+        emb = {s: embed.predict(splits[s][0], batch_size=256, verbose=0) for s in ("val", "test")}
+        if embeddings_dir is not None:
+            Path(embeddings_dir).mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(Path(embeddings_dir) / f"{name}.npz", embeddings=emb["test"], labels=splits["test"][1])
+        return evaluate((emb["val"], splits["val"][1]), (emb["test"], splits["test"][1]))
+    return scores
 
 
-def fit_metric(config, *, workdir: str | None = None, verbose: int = 0,
-               embeddings_dir: str | None = None) -> dict[str, Any]:
-    """Train a ``siamese`` or ``triplet`` model from a RunConfig; a ``train_fn`` for ``run_experiment``.
+def fit_metric(config, *, workdir: str | None = None, verbose: int = 0, embeddings_dir: str | None = None,
+               callbacks: Sequence[keras.callbacks.Callback] = ()):
+    """Train a ``siamese`` or ``triplet`` model from a RunConfig with ``cnnkit.train.fit``; a ``train_fn``
+    for ``run_experiment``.
 
-    Steps: resolve the config; seed everything (``keras.utils.set_random_seed``); load the
-    standardised splits; build the model (``bn_momentum``, ``model_options``); compile with
-    :class:`~cnnkit.train.losses.ContrastiveLoss` (margin 1) or
-    :class:`~cnnkit.train.losses.TripletLoss` (margin 0.2, FaceNet's) and the config's
-    optimizer/schedule/weight decay; every epoch draw new pairs/triplets (seed ``seed·1000 +
-    epoch``; ``steps_per_epoch · batch_size`` of them, default one per training image) and fit
-    once over them; then embed val/test and :func:`evaluate`.
+    Steps: resolve the config; load the standardised splits; hand ``fit`` the loss
+    (:class:`~cnnkit.train.losses.ContrastiveLoss`, margin 1, or
+    :class:`~cnnkit.train.losses.TripletLoss`, margin 0.2, FaceNet's), a :class:`FreshSamples`
+    train set (new pairs/triplets every epoch, seed ``seed·1000 + epoch``; ``steps_per_epoch ·
+    batch_size`` of them, default one per training image) and fixed validation pairs/triplets
+    (:data:`EVAL_SEEDS`); ``fit`` builds, compiles and trains as for any model (optimizer,
+    schedule and weight decay of the recipe, AdamW decoupled; mixed precision; resume from
+    ``workdir``); then the val/test embeddings are scored with :func:`evaluate`. A resumed run
+    draws its remaining epochs' samples from the first epoch's seed on (as ``fit``'s data order
+    restarts).
 
     Args:
         config: a :class:`~cnnkit.config.RunConfig` (or dict) whose model is ``siamese``/``triplet``.
-        workdir: the run's folder (its name names the embeddings file); nothing else is written.
+        workdir: the run's folder (``fit``'s backup, CSV history and result; its name names
+            the embeddings file).
         verbose: 1 prints one line per epoch.
         embeddings_dir: if given, the test embeddings and labels go to
             ``<embeddings_dir>/<run id>.npz`` (``embeddings``, ``labels``) for plots.
+        callbacks: extra Keras callbacks for ``fit``.
 
     Returns:
-        A dict with ``status`` (``"done"``/``"diverged"``), ``config``, ``history`` (``loss``,
-        ``val_loss`` per epoch), ``final`` (``train_loss``, ``val_loss``, :func:`evaluate`'s
-        numbers, ``params``), ``wall_time``, ``versions``, ``device``, ``message``.
+        ``fit``'s :class:`~cnnkit.train.RunResult`: ``history`` (``loss``, ``val_loss`` per
+        epoch), ``final`` with ``train_loss``, ``val_loss``, ``params`` and :func:`evaluate`'s
+        numbers (accuracy columns stay NaN).
     """
-    import keras
-
     from cnnkit.config import RunConfig
-    from cnnkit.models import build
-    from cnnkit.train.loop import device_name, versions
+    from cnnkit.train import ContrastiveLoss, TripletLoss, fit
 
-    start = time.perf_counter()
     cfg = (config if isinstance(config, RunConfig) else RunConfig.from_dict(config)).resolved()
     _check_models([cfg.model])
-    keras.utils.set_random_seed(cfg.seed)
     splits = load_splits(cfg.dataset, subset=cfg.subset, resolution=cfg.resolution, val_fraction=cfg.val_fraction,
                          seed=cfg.seed, **cfg.data_options)
     n = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else len(splits["train"][0])
-    model = build(cfg.model, input_shape=tuple(splits["info"].image_shape), num_classes=splits["info"].num_classes,
-                  bn_momentum=cfg.bn_momentum, **cfg.model_options)
-    _compile(cfg, model, total_steps=cfg.epochs * math.ceil(n / cfg.batch_size))
-    history = _train_epochs(cfg, model, splits, n, verbose)
-    last = history[-1]
-    final = {"train_loss": last["loss"], "val_loss": last["val_loss"], "params": int(model.count_params())}
-    diverged = not math.isfinite(last["loss"])
-    if not diverged:
-        embed = model.get_layer("embedding")
-        emb = {s: embed.predict(splits[s][0], batch_size=256, verbose=0) for s in ("val", "test")}
-        final.update(evaluate((emb["val"], splits["val"][1]), (emb["test"], splits["test"][1])))
-        if embeddings_dir is not None:
-            name = Path(workdir).name if workdir else f"{cfg.model}__s{cfg.seed}"
-            Path(embeddings_dir).mkdir(parents=True, exist_ok=True)
-            np.savez_compressed(Path(embeddings_dir) / f"{name}.npz", embeddings=emb["test"], labels=splits["test"][1])
-    return {"status": "diverged" if diverged else "done", "config": cfg.to_dict(), "history": history,
-            "final": final, "wall_time": time.perf_counter() - start, "versions": versions(),
-            "device": device_name(), "message": "loss became NaN/inf" if diverged else ""}
+    data = {"train": FreshSamples(cfg.model, *splits["train"], n, cfg.batch_size, lambda e: cfg.seed * 1000 + e),
+            "val": FreshSamples(cfg.model, *splits["val"], len(splits["val"][0]), cfg.batch_size,
+                                lambda e: EVAL_SEEDS["val"]),
+            "info": splits["info"]}
+    name = Path(workdir).name if workdir else f"{cfg.model}__s{cfg.seed}"
+    return fit(cfg, workdir=workdir, callbacks=callbacks, verbose=verbose, data=data,
+               loss=ContrastiveLoss() if cfg.model == "siamese" else TripletLoss(),
+               evaluate_fn=_embedding_scores(splits, name=name, embeddings_dir=embeddings_dir))
 
 
 def load_embeddings(embeddings_dir: str, run_id: str) -> tuple[np.ndarray, np.ndarray]:

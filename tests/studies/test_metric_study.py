@@ -5,6 +5,7 @@ The contrastive and triplet losses themselves are checked by hand in tests/model
 
 import math
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,3 +127,83 @@ def test_experiment_and_a_tiny_training_run(tmp_path):
     assert all(p.shape == (len(labels), 2) and (lab == labels).all() for p, lab in panels.values())
     fig = study.plot_embeddings(panels, ["a", "b", "c"])
     assert len(fig.axes) == 3
+
+
+# --- training goes through cnnkit.train.fit ---------------------------------------------------
+
+TINY = dict(model="siamese", dataset="synthetic", subset=60, batch_size=16, epochs=1, steps_per_epoch=1,
+            data_options={"image_shape": (8, 8, 1), "num_classes": 3, "train_size": 90, "test_size": 30},
+            model_options={"embedding_dim": 4, "backbone": None}, recipe="adam", jit_compile=False)
+
+
+class _Weights(keras.callbacks.Callback):
+    """Keeps the embedding net's dense kernel and bias before and after training."""
+
+    def _dense(self):
+        layer = self.model.get_layer("embedding").get_layer("dense")
+        return [np.array(keras.ops.convert_to_numpy(v)) for v in (layer.kernel, layer.bias)]
+
+    def on_train_begin(self, logs=None):
+        self.before = self._dense()
+
+    def on_train_end(self, logs=None):
+        self.after = self._dense()
+
+
+def test_metric_training_uses_decoupled_adamw():
+    # One AdamW step with and without decay from the same weights and batch: the gradient (Adam)
+    # part is the same, so the kernels differ by exactly lr·wd·w0 and the biases (not decayed) not at all.
+    # Coupled L2 would enter the gradient instead, which Adam's first step normalises away.
+    runs = {}
+    for wd in (0.0, 0.1):
+        keep = _Weights()
+        result = study.fit_metric({**TINY, "optimizer": "adamw", "lr": 0.01, "weight_decay": wd,
+                                   "schedule": "constant"}, callbacks=[keep])
+        assert result.status == "done", result.traceback
+        runs[wd] = keep
+    (k0, b0), (k_plain, b_plain), (k_decay, b_decay) = runs[0.1].before, runs[0.0].after, runs[0.1].after
+    np.testing.assert_array_equal(runs[0.0].before[0], k0)  # the same initial weights
+    np.testing.assert_allclose(k_plain - k_decay, 0.01 * 0.1 * k0, rtol=1e-3, atol=1e-8)
+    np.testing.assert_array_equal(b_plain, b_decay)
+    assert not np.allclose(k_plain, k0)  # the gradient step itself moved the kernel
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt("killed")
+
+
+class _CountEpochs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_metric_run_resumes_from_its_workdir(tmp_path):
+    cfg = {**TINY, "model": "triplet", "epochs": 2, "steps_per_epoch": 2}
+    with pytest.raises(KeyboardInterrupt):
+        study.fit_metric(cfg, workdir=str(tmp_path), callbacks=[_Interrupt()])
+    assert (tmp_path / "backup" / "training_metadata.json").exists()
+    count = _CountEpochs()
+    result = study.fit_metric(cfg, workdir=str(tmp_path), callbacks=[count])
+    assert result.status == "done", result.traceback
+    assert count.epochs == [1]  # only the second epoch was trained again
+    assert [h["step"] for h in result.history] == [2, 4]  # optimizer iterations were restored
+    assert all(math.isfinite(h["loss"]) and math.isfinite(h["val_loss"]) for h in result.history)
+    assert 0 <= result.final["recall_at_1"] <= 1 and (tmp_path / "result.json").exists()
+
+
+def test_fresh_samples_draw_new_examples_each_epoch():
+    x, labels = np.arange(60), np.repeat(np.arange(3), 20)
+    train = study.FreshSamples("siamese", x, labels, 40, 16, lambda e: 7 * 1000 + e)
+    assert len(train) == 3 and [len(train[i][1]) for i in range(3)] == [16, 16, 8]
+    first = np.concatenate([train[i][0][0] for i in range(3)])
+    np.testing.assert_array_equal(first, study.sample_inputs("siamese", x, labels, 40, 7000)[0][0])
+    train.on_epoch_end()
+    second = np.concatenate([train[i][0][0] for i in range(3)])
+    np.testing.assert_array_equal(second, study.sample_inputs("siamese", x, labels, 40, 7001)[0][0])
+    assert not np.array_equal(first, second)
