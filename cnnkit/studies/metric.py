@@ -223,8 +223,8 @@ def fit_metric(config, *, workdir: str | None = None, verbose: int = 0, embeddin
 
     Returns:
         ``fit``'s :class:`~cnnkit.train.RunResult`: ``history`` (``loss``, ``val_loss`` per
-        epoch), ``final`` with ``train_loss``, ``val_loss``, ``params`` and :func:`evaluate`'s
-        numbers (accuracy columns stay NaN).
+        epoch), ``final`` with ``train_loss``, ``val_loss``, ``test_loss`` (NaN: no test pairs),
+        ``params`` and :func:`evaluate`'s numbers.
     """
     from cnnkit.config import RunConfig
     from cnnkit.train import ContrastiveLoss, TripletLoss, fit

@@ -102,7 +102,7 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
         loss: the training loss (default ``"sparse_categorical_crossentropy"``), e.g.
             :class:`~cnnkit.train.losses.ContrastiveLoss` for a Siamese model.
         metrics: compiled metrics (default ``["accuracy"]`` with the default loss, none with
-            another); an ``accuracy`` metric gives the ``error`` columns.
+            another); without ``"accuracy"``, ``final`` holds only the losses and ``params``.
         evaluate_fn: called with the trained model unless the run diverged; the numbers it
             returns are added to ``final`` (and so to ``result.json``).
 
@@ -179,7 +179,8 @@ def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: i
     result.history = read_csv(csv_log) if csv_log and csv_log.exists() else from_keras(history.history)
     last = result.history[-1] if result.history else {}
     diverged = nan_guard.diverged or not math.isfinite(last.get("loss", math.nan))
-    result.final = _final(cfg, model, result.history, splits, evaluate_test=cfg.eval_test and not diverged)
+    result.final = _final(cfg, model, result.history, splits, evaluate_test=cfg.eval_test and not diverged,
+                          accuracy="accuracy" in compile_with.kwargs()["metrics"])
     if evaluate_fn is not None and not diverged:
         result.final.update(evaluate_fn(model))
     result.status = DIVERGED if diverged else DONE
@@ -212,7 +213,8 @@ def _build_and_compile(cfg, info, *, total_steps: int, device=None,
     return model
 
 
-def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evaluate_test: bool) -> dict:
+def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evaluate_test: bool,
+           accuracy: bool = True) -> dict:
     last = history[-1] if history else {}
     final = {f"train_{k}": last.get(k, math.nan) for k in ("loss", "accuracy", "error")}
     final.update({k: last.get(k, math.nan) for k in ("val_loss", "val_accuracy", "val_error")})
@@ -228,6 +230,8 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
     val = [(h["val_error"], h["epoch"]) for h in history if math.isfinite(h.get("val_error", math.nan))]
     best = min(val) if val else (math.nan, None)
     final["best_val_error"], final["best_val_epoch"] = best
+    if not accuracy:  # no accuracy metric (a contrastive or triplet loss): no error columns
+        final = {k: final[k] for k in ("train_loss", "val_loss", "test_loss", "params")}
     return final
 
 

@@ -195,6 +195,7 @@ def test_metric_run_resumes_from_its_workdir(tmp_path):
     assert [h["step"] for h in result.history] == [2, 4]  # optimizer iterations were restored
     assert all(math.isfinite(h["loss"]) and math.isfinite(h["val_loss"]) for h in result.history)
     assert 0 <= result.final["recall_at_1"] <= 1 and (tmp_path / "result.json").exists()
+    assert "test_error" not in result.final and "train_accuracy" not in result.final  # no classifier columns
 
 
 def test_fresh_samples_draw_new_examples_each_epoch():
