@@ -9,7 +9,7 @@ summary. Import a study as ``from cnnkit.studies import depth``.
 """
 
 from cnnkit.studies._common import (absolute_row, conclusion, diff_row, differences_frame, findings, interval_verdict,
-                                    judged_row, pp, rows_table, tally)
+                                    judged_row, pp, rows_table, run_grid, tally)
 
 __all__ = ["absolute_row", "conclusion", "diff_row", "differences_frame", "findings", "interval_verdict", "judged_row",
-           "pp", "rows_table", "tally"]
+           "pp", "rows_table", "run_grid", "tally"]

@@ -106,7 +106,8 @@ def overhead_table(attentions: Sequence[str] = ATTENTIONS, *, model: str = "resn
     return table[["attention", "placement", "modules", "trainable", "added", "added_pct", "macs", "macs_added_pct"]]
 
 
-def experiment(*, attentions: Sequence[str] = ATTENTIONS, seeds: Sequence[int] = (0, 1),
+def experiment(*, attentions: Sequence[str] = ATTENTIONS, trained: Sequence[str] | None = None,
+               seeds: Sequence[int] = (0, 1),
                dataset: str = "fashion_mnist", subset: int | None = 1000, epochs: int = 2, batch_size: int = 32,
                augment: str = "none", bn_momentum: float = 0.9, depth: int = 20, width: int = 16,
                bam_placement: str = "stage", recipe: str = "resnet_cifar", resolution: int | None = None,
@@ -115,6 +116,8 @@ def experiment(*, attentions: Sequence[str] = ATTENTIONS, seeds: Sequence[int] =
 
     Args:
         attentions: modules to compare with the plain net (``"se"``, ``"cbam"``, ``"bam"``).
+        trained: the modules trained (None: every one of ``attentions``); the notebook counts
+            ``attentions`` and trains these.
         depth, width: the ``resnet_cifar`` net (ResNet-20: 20, 16).
         bam_placement: ``"stage"`` (the BAM paper: after stages 1 and 2) or ``"block"``.
         seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution, eval_subset:
@@ -127,7 +130,7 @@ def experiment(*, attentions: Sequence[str] = ATTENTIONS, seeds: Sequence[int] =
                        eval_subset=eval_subset, model_options={"depth": depth, "width": width})
     variants = {"none": {}}
     variants.update({a: {"model_options.attention": a, "model_options.attention_placement": placement[a]}
-                     for a in _check_attentions(attentions)})
+                     for a in _check_attentions(attentions if trained is None else trained)})
     return Experiment(name, base, variants=variants, seeds=tuple(seeds))
 
 

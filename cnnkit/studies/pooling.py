@@ -101,17 +101,17 @@ def mechanics_rows(checks: pd.DataFrame, examples: Mapping[str, np.ndarray],
     return rows
 
 
-def summary_rows(runs: pd.DataFrame, *, gap: bool = False) -> list[Row]:
+def summary_rows(runs: pd.DataFrame, *, gap_row: bool = False) -> list[Row]:
     """Overlapping against non-overlapping pooling (the paper: −0.4 pp top-1), then the other poolings.
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
-        gap: add the generalisation-gap row (test − train error; the paper: overlapping overfits
+        gap_row: add the generalisation-gap row (test − train error; the paper: overlapping overfits
             slightly less, no number). Off by default: a run short enough not to overfit cannot decide it.
 
     Returns:
         ``overlap − max`` test error (headline; one-sided paired t, the paper: negative); the gap row
-        if ``gap`` and ``train_error`` was recorded; ``stochastic − max`` and ``stochastic − avg`` test
+        if ``gap_row`` and ``train_error`` was recorded; ``stochastic − max`` and ``stochastic − avg`` test
         error (Zeiler & Fergus: negative) for the variants that ran; each variant's test error
         (not comparable: another data set and budget).
     """
@@ -120,7 +120,7 @@ def summary_rows(runs: pd.DataFrame, *, gap: bool = False) -> list[Row]:
                      quantity="test error, overlapping 3x3/2 − non-overlapping 2x2/2",
                      reference=f"−{100 * gain.value:.1f} pp ({gain.source}, ImageNet top-1; top-5 −0.3 pp)",
                      expect="negative", headline=True, note="paired by seed (same subset and data order)")]
-    if gap and "train_error" in runs.columns and not finished(runs, "overlap", "train_error").empty:
+    if gap_row and "train_error" in runs.columns and not finished(runs, "overlap", "train_error").empty:
         rows.append(diff_row(_gap(runs), "max", "overlap", "test_error",
                              quantity="generalisation gap (test − train error), overlapping − non-overlapping",
                              reference=f"negative: 'slightly more difficult to overfit' ({gain.source})",

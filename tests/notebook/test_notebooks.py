@@ -61,9 +61,11 @@ def test_presets_name_existing_notebooks():
 
 @pytest.mark.parametrize("stem", STUDIES)
 def test_study_parameters_cover_the_experiment(stem):
-    """Every notebook parameter except the bookkeeping ones is an argument of its study's experiment()."""
+    """Every notebook parameter except the bookkeeping ones is an argument of its study's experiment() or
+    summary_rows()."""
     declared = set(notebook_parameters(next(p for p in NOTEBOOKS if p.stem == stem)))
-    args = set(inspect.signature(STUDIES[stem].experiment).parameters)
+    study = STUDIES[stem]
+    args = {*inspect.signature(study.experiment).parameters, *inspect.signature(study.summary_rows).parameters}
     assert declared - {"preset", "out_dir", "workers"} - args == set()
 
 

@@ -51,7 +51,7 @@ def test_rows_agree_when_overlapping_pooling_wins_on_every_seed():
                        "avg": [0.120, 0.122, 0.124], "stochastic": [0.090, 0.092, 0.094]},
                       train_error={"overlap": [0.05, 0.05, 0.05], "max": [0.03, 0.03, 0.03],
                                    "avg": [0.06, 0.06, 0.06], "stochastic": [0.08, 0.08, 0.08]})
-    rows = pooling.summary_rows(runs, gap=True)
+    rows = pooling.summary_rows(runs, gap_row=True)
     assert [r.quantity for r in rows[:4]] == [
         "test error, overlapping 3x3/2 − non-overlapping 2x2/2",
         "generalisation gap (test − train error), overlapping − non-overlapping",
