@@ -18,10 +18,10 @@ PRESET_NAMES = ("smoke", "quick", "paper")
 _COMMON: dict[str, dict] = {
     # 250 examples per split (25 per class) in batches of 32: 7 iterations, enough for the step
     # schedule's two milestones (50 %, 75 %) to fall on distinct iterations.
-    "smoke": {"subset": 256, "eval_subset": None, "epochs": 1, "seeds": [0], "batch_size": 32},
+    "smoke": {"subset": 256, "eval_subset": None, "epochs": 1, "seeds": [0], "batch_size": 32, "workers": 1},
     "quick": {},
-    # Full data, the papers' batch of 128, 5 seeds.
-    "paper": {"subset": None, "eval_subset": None, "seeds": [0, 1, 2, 3, 4], "batch_size": 128},
+    # Full data, the papers' batch of 128, 5 seeds, one training process (a GPU job).
+    "paper": {"subset": None, "eval_subset": None, "seeds": [0, 1, 2, 3, 4], "batch_size": 128, "workers": 1},
 }
 
 PRESETS: dict[str, dict[str, dict]] = {
@@ -86,15 +86,15 @@ PRESETS: dict[str, dict[str, dict]] = {
                   "graph_samples": 3, "resnet_depths": [8], "resnet_widths": [4, 8]},
         # Xie et al. 2019 small regime (N=32, C=78, 3 random stages) on CIFAR-10, 100 epochs, cosine schedule.
         "paper": {"dataset": "cifar10", "nodes": 32, "channels": 78, "stages": 3, "epochs": 100,
-                  "augment": "resnet_cifar", "resnet_depths": [20, 32, 44, 56, 110],
-                  "resnet_widths": [16, 24, 32, 48, 64]},
+                  "augment": "resnet_cifar", "resolution": None,
+                  "resnet_depths": [20, 32, 44, 56, 110], "resnet_widths": [16, 24, 32, 48, 64]},
     },
     "12_attention": {
         # One module (CBAM: channel and spatial attention) against the plain net.
         "smoke": {"attentions": ["cbam"], "trained": ["cbam"], "depth": 8, "width": 8},
         # ResNet-20 with the He et al. CIFAR-10 recipe (≈ 182 epochs of 45k, augmented), every module at 32x32.
         "paper": {"dataset": "cifar10", "epochs": 182, "augment": "resnet_cifar", "trained": ["se", "cbam", "bam"],
-                  "resolution": None},
+                  "resolution": None, "width": 16},
     },
     "13_metric_learning": {
         "smoke": {"embedding_dim": 8, "batch_size": 32},
@@ -107,7 +107,8 @@ PRESETS: dict[str, dict[str, dict]] = {
         "smoke": {"models": ["lenet5"],
                   "listed": ["lenet5", "alexnet_cifar", "resnet20", "mobilenet", "alexnet"]},
         # Every model that fits 32x32 (None), CIFAR-10, 30 augmented epochs of one recipe: a GPU job.
-        "paper": {"dataset": "cifar10", "models": None, "epochs": 30, "augment": "resnet_cifar"},
+        "paper": {"dataset": "cifar10", "models": None, "epochs": 30, "augment": "resnet_cifar",
+                  "zoo_seeds": [0, 1, 2, 3, 4], "ablation_resolution": None},
     },
     "05_convolutions": {
         # Every kind still counted and timed, on 8x8 maps, forward only, one timed step each.
