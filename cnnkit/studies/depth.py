@@ -22,11 +22,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cnnkit.ablation import Experiment, ProcessExecutor, run_experiment
+from cnnkit.ablation import Experiment
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import PLAIN_CIFAR, RESNET_CIFAR_TEST_ERROR
-from cnnkit.studies._common import absolute_row, base_config, by_seed, diff_row, judged_row, mean_text
+from cnnkit.studies._common import absolute_row, base_config, by_seed, diff_row, judged_row, mean_text, run_grid
 
 CHANCE = 0.8  # He et al.'s footnote: a net has started converging once its training error is below 80 %
 
@@ -93,10 +93,7 @@ def experiment(*, depths: Sequence[int] = (20, 56), seeds: Sequence[int] = (0, 1
     return Experiment(name, base, variants=variants, seeds=tuple(seeds))
 
 
-def run(exp: Experiment, root: str, *, workers: int = 2):
-    """Train the grid in ``workers`` processes sharing the CPUs; finished runs are kept, interrupted ones resume."""
-    executor = ProcessExecutor(workers) if workers > 1 else "local"
-    return run_experiment(exp, root=root, executor=executor)
+run = run_grid  # train the grid in `workers` processes sharing the CPUs; finished runs are kept
 
 
 def curves(history: pd.DataFrame) -> pd.DataFrame:

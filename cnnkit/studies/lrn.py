@@ -20,11 +20,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cnnkit.ablation import Experiment, ProcessExecutor, run_experiment
+from cnnkit.ablation import Experiment
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET
-from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, mean_text
+from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, mean_text, run_grid
 
 NORMS = {"lrn": "lrn", "none": None, "batch": "batch"}
 MARGIN = 0.01  # 1 pp of test error: half AlexNet's +2 pp, VGG's "no gain" (0.1 pp) well inside
@@ -63,9 +63,7 @@ def experiment(*, norms: Sequence[str] = ("none", "lrn"), seeds: Sequence[int] =
     return Experiment(name, base, variants=variants, seeds=tuple(seeds))
 
 
-def run(exp: Experiment, root: str, *, workers: int = 2):
-    """Train ``exp`` in ``workers`` processes sharing the CPUs (1: in this process); finished runs are kept."""
-    return run_experiment(exp, root=root, executor=ProcessExecutor(workers) if workers > 1 else "local")
+run = run_grid  # train the grid in `workers` processes sharing the CPUs; finished runs are kept
 
 
 def summary_rows(runs: pd.DataFrame) -> list[Row]:

@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cnnkit.ablation import Experiment, ProcessExecutor, run_experiment
+from cnnkit.ablation import Experiment
 from cnnkit.ablation.verdicts import Claim, decide
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET
-from cnnkit.studies._common import FINISHED, absolute_row, base_config, checked_variants, diff_row, needed_text
+from cnnkit.studies._common import (FINISHED, absolute_row, base_config, checked_variants, diff_row, needed_text,
+                                    run_grid)
 
 INITIALIZERS = {"relu": "he_normal", "tanh": "glorot_uniform", "sigmoid": "glorot_uniform", "elu": "he_normal",
                 "leaky_relu": "he_normal"}
@@ -146,9 +147,7 @@ def experiment(*, activations: Sequence[str] = ("relu", "tanh"), lrs: dict[str, 
     return Experiment(name, base, variants={a: _arm(a, lrs[a]) for a in activations}, seeds=tuple(seeds))
 
 
-def run(exp: Experiment, root: str, *, workers: int = 2):
-    """Train ``exp`` in ``workers`` processes sharing the CPUs (1: in this process); finished runs are kept."""
-    return run_experiment(exp, root=root, executor=ProcessExecutor(workers) if workers > 1 else "local")
+run = run_grid  # train the grid in `workers` processes sharing the CPUs; finished runs are kept
 
 
 def to_target(runs: pd.DataFrame, history: pd.DataFrame, variant: str) -> pd.DataFrame:
