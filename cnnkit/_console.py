@@ -165,9 +165,13 @@ def progress_writer() -> Callable[[str], None] | None:
 
 
 # Arguments for a notebook kernel started by cnnkit: its own log at ERROR (no "Kernel is running over TCP
-# without encryption" warning: the kernel listens on 127.0.0.1 only), and the TensorFlow import filter
-# installed before the first cell, so a notebook that imports keras before cnnkit starts quietly too.
-KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR", "--IPKernelApp.exec_lines=__import__('cnnkit') and None")
+# without encryption" warning: the kernel listens on 127.0.0.1 only), the TensorFlow import filter
+# installed before the first cell, so a notebook that imports keras before cnnkit starts quietly too, and
+# asyncio's logger at CRITICAL (ipykernel's shutdown leaves a control task pending, which asyncio reports
+# as "Task was destroyed but it is pending!" on the terminal).
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",
+                    "--IPKernelApp.exec_lines=__import__('cnnkit') and "
+                    "__import__('logging').getLogger('asyncio').setLevel(50)")
 
 
 @contextlib.contextmanager

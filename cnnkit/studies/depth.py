@@ -58,9 +58,9 @@ def _check_depths(depths: Sequence[int]) -> tuple[int, int]:
 
 
 def experiment(*, depths: Sequence[int] = (20, 56), seeds: Sequence[int] = (0, 1, 2), dataset: str = "fashion_mnist",
-               subset: int | None = 7200, eval_subset: int | None = 1000, resolution: int | None = 16,
-               width: int = 8, iterations: int = 450, log_every: int = 30, batch_size: int = 64,
-               lr: float | None = 0.1, warmup_steps: int = 60, augment: str = "none", bn_momentum: float = 0.9,
+               subset: int | None = 7200, eval_subset: int | None = 500, resolution: int | None = 16,
+               width: int = 8, iterations: int = 300, log_every: int = 25, batch_size: int = 64,
+               lr: float | None = 0.1, warmup_steps: int = 50, augment: str = "none", bn_momentum: float = 0.9,
                recipe: str = "resnet_cifar", name: str = "depth_degradation") -> Experiment:
     """Plain and residual ``resnet_cifar`` nets at each depth (6n+2) × seeds.
 
@@ -82,7 +82,7 @@ def experiment(*, depths: Sequence[int] = (20, 56), seeds: Sequence[int] = (0, 1
     _check_depths(depths)
     if log_every < 1 or iterations < log_every or iterations % log_every:
         raise ValueError(f"iterations={iterations!r} must be a positive multiple of log_every={log_every!r}, "
-                         "e.g. iterations=450, log_every=30")
+                         "e.g. iterations=300, log_every=25")
     base = base_config(model="resnet_cifar", dataset=dataset, subset=subset, epochs=iterations // log_every,
                        batch_size=batch_size, augment=augment, bn_momentum=bn_momentum, recipe=recipe,
                        resolution=resolution, eval_subset=eval_subset, steps_per_epoch=log_every, lr=lr,

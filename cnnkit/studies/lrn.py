@@ -37,7 +37,7 @@ CLAIMS = {
 
 def experiment(*, norms: Sequence[str] = ("none", "lrn"), seeds: Sequence[int] = (0, 1, 2, 3, 4),
                dataset: str = "fashion_mnist", subset: int | None = 12000, eval_subset: int | None = 2000,
-               resolution: int | None = 16, iterations: int = 600, log_every: int = 100, batch_size: int = 64,
+               resolution: int | None = 16, iterations: int = 500, log_every: int = 100, batch_size: int = 64,
                lr: float | None = 0.02, augment: str = "none", bn_momentum: float = 0.9, model: str = "alexnet_cifar",
                recipe: str = "alexnet", name: str = "lrn") -> Experiment:
     """The same net with each normalisation (``'none'``, ``'lrn'``, optionally ``'batch'``) × seeds.

@@ -27,7 +27,7 @@ from cnnkit.ablation import Experiment, format_mean_ci, summarize
 from cnnkit.notebook.report import Row
 from cnnkit.reference import REGULARIZATION
 from cnnkit.studies._common import base_config, diff_row
-from cnnkit.studies.activation_zoo import speed_row
+from cnnkit.studies.activations import speed_row
 
 VARIANTS = ("none", "dropout", "l2", "l1", "batch_norm", "aug_resnet_cifar", "aug_alexnet", "aug_alexnet_no_pca")
 # LeNet-5 made AlexNet-like: ReLU, max pooling, two hidden fully connected layers (where AlexNet has dropout).

@@ -126,14 +126,6 @@ def count(name: str, input_shape: Sequence[int], num_classes: int, **options) ->
     return {"params": params["total"], "trainable": params["trainable"], "macs": stats.macs(model)}
 
 
-def data_shape(dataset: str) -> tuple[tuple[int, int, int], int]:
-    """``(image_shape, num_classes)`` of ``dataset``: the zoo scale (Fashion-MNIST: ``((28, 28, 1), 10)``)."""
-    from cnnkit.data import load_arrays
-
-    _, _, info = load_arrays(dataset, "test")
-    return tuple(info.image_shape), int(info.num_classes)
-
-
 # --- the catalogue: counts only ---------------------------------------------------------------------
 
 def _reference(name: str) -> tuple[float, str, str]:

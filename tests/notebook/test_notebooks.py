@@ -14,13 +14,13 @@ from cnnkit.ablation import Results
 from cnnkit.notebook.report import VERDICTS
 from cnnkit.notebook import (PRESET_NAMES, PRESETS, notebook_parameters, numbered_notebooks, read_summaries,
                              resolve_parameters)
-from cnnkit.studies import activation_zoo, attention, depth, levers, lrn, metric, pooling, regularization
+from cnnkit.studies import activations, attention, depth, levers, lrn, metric, pooling, regularization
 from report_checks import EPOCH_LINE, NOISE, assert_figures_embedded, assert_world_readable
 
 NOTEBOOKS = numbered_notebooks()
 # Notebooks whose parameters are exactly the arguments of one study experiment (others run several pieces).
 STUDIES = {"01_depth_degradation": depth, "03_lrn": lrn, "04_pooling": pooling,
-           "06_activations": activation_zoo, "07_regularization": regularization, "10_design_levers": levers,
+           "06_activations": activations, "07_regularization": regularization, "10_design_levers": levers,
            "12_attention": attention, "13_metric_learning": metric}
 
 

@@ -153,6 +153,7 @@ def test_depth_experiment_rejects_bad_depths(depths, match):
 def test_depth_experiment_rejects_iterations_that_do_not_fill_the_log_intervals():
     with pytest.raises(ValueError, match="iterations=100 must be a positive multiple of log_every=30"):
         depth.experiment(iterations=100, log_every=30)
+    assert depth.experiment().runs()[0].config["epochs"] == 300 // 25  # the defaults are the notebook's quick values
 
 
 def test_depth_experiment_runs():
@@ -163,7 +164,7 @@ def test_depth_experiment_runs():
     first = specs[0].config
     assert first["model"] == "resnet_cifar" and first["model_options"] == {"depth": 14, "plain": True, "width": 8}
     assert (first["subset"], first["epochs"], first["steps_per_epoch"], first["seed"]) == (100, 2, 20, 0)
-    assert (first["warmup_steps"], first["lr"], first["eval_subset"], first["resolution"]) == (60, 0.1, 1000, 16)
+    assert (first["warmup_steps"], first["lr"], first["eval_subset"], first["resolution"]) == (50, 0.1, 500, 16)
 
 
 def test_depth_started_counts_the_runs_that_left_chance():
@@ -305,4 +306,4 @@ def test_lrn_experiment_runs():
     specs = lrn.experiment(seeds=[0], norms=["none", "lrn", "batch"]).runs()
     assert [s.run_id for s in specs] == ["none__s0", "lrn__s0", "batch__s0"]
     assert [s.config["model_options"]["norm"] for s in specs] == [None, "lrn", "batch"]
-    assert (specs[0].config["steps_per_epoch"], specs[0].config["epochs"], specs[0].config["lr"]) == (100, 6, 0.02)
+    assert (specs[0].config["steps_per_epoch"], specs[0].config["epochs"], specs[0].config["lr"]) == (100, 5, 0.02)

@@ -5,7 +5,7 @@ import pytest
 
 import cnnkit
 from cnnkit.layers import get_activation
-from cnnkit.studies import activation_zoo as zoo
+from cnnkit.studies import activations as zoo
 
 
 def runs_frame(test_errors: dict[str, list], to_target: dict[str, list] | None = None) -> pd.DataFrame:
