@@ -58,6 +58,7 @@ HOOKED = ("train:begin", "train:batch", "train:epoch_end", "csv:row_written", "c
           "claim:after_link", "workdir:before_remove", "workdir:mid_remove", "work_config:before_rename",
           "work_result:before_rename", "csv_rewrite:before_rename")
 TARGET_KILLS, MAX_CYCLES, CHILD_TIMEOUT = 24, 60, 240.0
+MIN_TIMED = 5  # of those kills, at least this many at random moments (a timed attempt can miss: it then repeats)
 CLAIM_TIMEOUT = 10.0
 
 
@@ -247,10 +248,14 @@ def reap(pid: int, *, kill_after: float | None = None) -> int:
 
 
 def torture(root: str, logs: dict, rng: random.Random) -> dict:
-    """Kill-and-restart cycles until TARGET_KILLS kills, then finish the grid."""
+    """Kill-and-restart cycles until TARGET_KILLS kills, MIN_TIMED of them timed, then finish the grid."""
     seeds, kills, misses, plan = [0], [], [], []
     cycles = 0
-    while len(kills) < TARGET_KILLS:
+
+    def timed() -> int:
+        return sum(k["point"].startswith("timer:") for k in kills)
+
+    while len(kills) < TARGET_KILLS or timed() < MIN_TIMED:
         cycles += 1
         if cycles > MAX_CYCLES:
             raise RuntimeError(f"only {len(kills)} kills in {MAX_CYCLES} cycles")

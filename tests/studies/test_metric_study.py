@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from testutil import CountEpochs, InterruptAtEpoch
 
 from cnnkit.studies import metric as study
 
@@ -168,27 +169,12 @@ def test_metric_training_uses_decoupled_adamw():
     assert not np.allclose(k_plain, k0)  # the gradient step itself moved the kernel
 
 
-class _Interrupt(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt("killed")
-
-
-class _CountEpochs(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
-
-
 def test_metric_run_resumes_from_its_workdir(tmp_path):
     cfg = {**TINY, "model": "triplet", "epochs": 2, "steps_per_epoch": 2}
     with pytest.raises(KeyboardInterrupt):
-        study.fit_metric(cfg, workdir=str(tmp_path), callbacks=[_Interrupt()])
+        study.fit_metric(cfg, workdir=str(tmp_path), callbacks=[InterruptAtEpoch(1)])
     assert (tmp_path / "backup" / "training_metadata.json").exists()
-    count = _CountEpochs()
+    count = CountEpochs()
     result = study.fit_metric(cfg, workdir=str(tmp_path), callbacks=[count])
     assert result.status == "done", result.traceback
     assert count.epochs == [1]  # only the second epoch was trained again

@@ -6,6 +6,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from testutil import CountEpochs, InterruptAtEpoch
 
 from cnnkit.config import RunConfig
 from cnnkit.train import HISTORY_KEYS, fit
@@ -66,28 +67,13 @@ def test_exception_is_failed_with_traceback():
     assert "Traceback" in result.traceback
 
 
-class _Interrupt(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt("killed")
-
-
-class _CountEpochs(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
-
-
 def test_resume_continues_with_continuous_history(tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        fit(LENET, workdir=tmp_path, callbacks=[_Interrupt()], verbose=0)
+        fit(LENET, workdir=tmp_path, callbacks=[InterruptAtEpoch(1)], verbose=0)
     assert (tmp_path / "backup" / "training_metadata.json").exists()
     with pytest.raises(ValueError, match="different run config"):
         fit({**LENET, "lr": 0.05}, workdir=tmp_path, verbose=0)
-    counter = _CountEpochs()
+    counter = CountEpochs()
     result = fit(LENET, workdir=tmp_path, callbacks=[counter], verbose=0)
     assert result.status == "done", result.traceback
     assert counter.epochs == [1]  # only the second epoch was trained again
