@@ -1,10 +1,8 @@
 """Mean ± confidence interval over seeds, and the difference between two variants.
 
 Confidence intervals use Student's t distribution (a few seeds are far from the normal
-limit: with n = 3 the 95 % factor is 4.30, not 1.96). The t quantile comes from
-``scipy.stats.t`` when SciPy is installed; otherwise it is solved numerically from the t
-density (any real degrees of freedom, as Welch's test needs; agrees with SciPy to ~1e-9),
-so SciPy is not a dependency.
+limit: with n = 3 the 95 % factor is 4.30, not 1.96), its quantile from ``scipy.stats.t``
+(any real degrees of freedom, as Welch's test needs).
 """
 
 from __future__ import annotations
@@ -19,40 +17,15 @@ from cnnkit._status import FINISHED
 
 __all__ = ["compare", "format_mean_ci", "summarize", "t_quantile_975"]
 
-_Z975 = 1.959963984540054  # standard normal 0.975 quantile
 SUMMARY_COLUMNS = ["n", "mean", "std", "sem", "ci95_low", "ci95_high", "excluded"]
-
-
-def _t975_fallback(df: float) -> float:
-    """Solve ``P(0 < T < x) = 0.475`` by Newton's method on the t density (Simpson's rule)."""
-    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-
-    def density(t):
-        return np.exp(log_c - (df + 1) / 2 * np.log1p(t * t / df))
-
-    def area(x: float) -> float:
-        t = np.linspace(0.0, x, 2001)
-        w = np.ones_like(t)
-        w[1:-1:2], w[2:-1:2] = 4.0, 2.0
-        return float((density(t) * w).sum() * x / 6000)
-
-    x = _Z975 + (_Z975**3 + _Z975) / (4 * df)  # first Cornish-Fisher term: a close start
-    for _ in range(50):
-        step = (area(x) - 0.475) / float(density(x))
-        x = max(x - step, x / 2)
-        if abs(step) < 1e-10 * x:
-            break
-    return x
 
 
 def t_quantile_975(df: float) -> float:
     """The 0.975 quantile of Student's t with ``df`` degrees of freedom (NaN if ``df`` is NaN or < 1)."""
     if not df >= 1:  # also catches NaN
         return math.nan
-    try:
-        from scipy.stats import t
-    except ImportError:
-        return _t975_fallback(float(df))
+    from scipy.stats import t
+
     return float(t.ppf(0.975, df))
 
 

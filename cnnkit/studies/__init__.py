@@ -8,8 +8,8 @@ One module per notebook: ``depth`` → 01, ``activations`` → 02, ``lrn`` → 0
 summary. Import a study as ``from cnnkit.studies import depth``.
 """
 
-from cnnkit.studies._common import (absolute_row, conclusion, data_shape, diff_row, differences_frame, findings, interval_verdict,
+from cnnkit.studies._common import (absolute_row, conclusion, data_shape, diff_row, differences_frame, findings,
                                     judged_row, pp, rows_table, run_grid, tally)
 
-__all__ = ["absolute_row", "conclusion", "data_shape", "diff_row", "differences_frame", "findings", "interval_verdict",
+__all__ = ["absolute_row", "conclusion", "data_shape", "diff_row", "differences_frame", "findings",
            "judged_row", "pp", "rows_table", "run_grid", "tally"]

@@ -52,29 +52,6 @@ def pp(x: float) -> str:
     return "n/a" if x is None or math.isnan(x) else f"{100 * x:+.2f} pp"
 
 
-def interval_verdict(low: float, high: float, expect: str) -> str:
-    """'agrees' when the interval lies entirely on the side the paper reports.
-
-    Args:
-        low, high: an interval of a difference (NaN with a single seed).
-        expect: ``"positive"`` or ``"negative"`` (the sign the paper reports).
-
-    Returns:
-        ``"agrees"`` (interval excludes 0 on the expected side), ``"disagrees"`` (excludes 0 on
-        the other side) or ``"inconclusive"`` (contains 0, or cannot be computed).
-    """
-    if expect not in ("positive", "negative"):
-        raise ValueError(f"expect must be 'positive' or 'negative', got {expect!r}")
-    if math.isnan(low) or math.isnan(high):
-        return "inconclusive"
-    sign = 1 if expect == "positive" else -1
-    if sign * low > 0 and sign * high > 0:
-        return "agrees"
-    if sign * low < 0 and sign * high < 0:
-        return "disagrees"
-    return "inconclusive"
-
-
 FINISHED = ("done", "diverged")  # statuses whose numbers count (as in cnnkit.ablation.summarize)
 
 

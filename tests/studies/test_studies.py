@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from study_frames import runs_frame
 
-from cnnkit.studies import absolute_row, conclusion, depth, diff_row, interval_verdict, lrn, pp, relu_vs_tanh
+from cnnkit.studies import absolute_row, conclusion, depth, diff_row, lrn, pp, relu_vs_tanh
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -27,24 +27,6 @@ def history_frame(steps: dict[str, int], errors: dict[str, list] | None = None, 
 
 
 # --- verdicts and rows ------------------------------------------------------------------------
-
-@pytest.mark.parametrize("low, high, expect, verdict", [
-    (0.01, 0.03, "positive", "agrees"),
-    (-0.03, -0.01, "positive", "disagrees"),
-    (-0.01, 0.03, "positive", "inconclusive"),
-    (0.0, 0.03, "positive", "inconclusive"),        # touching zero is not excluding it
-    (-0.03, -0.01, "negative", "agrees"),
-    (0.01, 0.03, "negative", "disagrees"),
-    (math.nan, math.nan, "positive", "inconclusive"),  # one seed: no interval
-])
-def test_interval_verdict(low, high, expect, verdict):
-    assert interval_verdict(low, high, expect) == verdict
-
-
-def test_interval_verdict_rejects_bad_direction():
-    with pytest.raises(ValueError, match="'up'"):
-        interval_verdict(0.1, 0.2, "up")
-
 
 def test_diff_row_pairs_by_seed_and_reports_the_90_interval():
     runs = runs_frame({"a": {"test_error": [0.10, 0.11, 0.12]}, "b": {"test_error": [0.20, 0.22, 0.21]}})
