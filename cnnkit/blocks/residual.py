@@ -29,7 +29,8 @@ from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_layer, norm_act
 from cnnkit.layers.factories import get_activation
 
-__all__ = ["ATTENTIONS", "SHORTCUTS", "ZeroPadShortcut", "basic_block", "bottleneck_block", "wide_block"]
+__all__ = ["ATTENTIONS", "SHORTCUTS", "ZeroPadShortcut", "attention_module", "basic_block", "bottleneck_block", "conv_bias",
+           "wide_block"]
 
 SHORTCUTS = ("identity", "zero_pad", "projection", "projection_all")
 ATTENTIONS = (None, "se", "cbam", "bam")
@@ -83,17 +84,21 @@ def _check(version: int, shortcut: str, attention: str | None, dropout: float) -
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
 
 
-def _bias(use_bias: bool | None, bn_follows: bool, norm: str | None) -> bool:
-    """``None``: a bias only where no batch norm follows (BN's beta would cancel it)."""
+def conv_bias(use_bias: bool | None, bn_follows: bool, norm: str | None) -> bool:
+    """A convolution's ``use_bias``: as given, or for ``None`` a bias only where no batch norm follows
+    (BN's beta would cancel it)."""
     return (not (bn_follows and norm == "batch")) if use_bias is None else bool(use_bias)
 
 
-def _attention(x, kind: str | None, name: str):
-    if kind is None:
-        return x
+def attention_module(x, kind: str, *, name: str):
+    """One attention module (``kind`` in :data:`ATTENTIONS`: SE, CBAM or BAM) named ``name``, applied to ``x``."""
     from cnnkit.layers import attention  # lazy: the attention layers are optional here
 
-    return getattr(attention, _ATTENTION_LAYERS[kind])(name=f"{name}_{kind}")(x)
+    return getattr(attention, _ATTENTION_LAYERS[kind])(name=name)(x)
+
+
+def _attention(x, kind: str | None, name: str):
+    return x if kind is None else attention_module(x, kind, name=f"{name}_{kind}")
 
 
 def _shortcut(x, pre, filters: int, stride: int, *, kind: str, version: int, norm: str | None,
@@ -102,7 +107,7 @@ def _shortcut(x, pre, filters: int, stride: int, *, kind: str, version: int, nor
     same_shape = stride == 1 and x.shape[-1] == filters
     if kind == "projection_all" or (kind == "projection" and not same_shape):
         # v2 projects the shared pre-activation and adds no BN (keras.applications ResNetV2).
-        s = conv_layer(filters, 1, strides=stride, use_bias=_bias(use_bias, version == 1, norm),
+        s = conv_layer(filters, 1, strides=stride, use_bias=conv_bias(use_bias, version == 1, norm),
                        kernel_regularizer=kernel_regularizer, name=f"{name}_0_conv")(pre)
         return norm_act(s, norm=norm, activation=None, name=f"{name}_0") if version == 1 else s
     if same_shape:
@@ -121,7 +126,7 @@ def _conv_stack(x, convs, *, version: int, norm: str | None, activation: str | N
         if last and dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"{name}_{i - 1}_drop")(x)
         bn_follows = version == 1 or not last
-        x = conv_layer(filters, kernel, strides=stride, groups=groups, use_bias=_bias(use_bias, bn_follows, norm),
+        x = conv_layer(filters, kernel, strides=stride, groups=groups, use_bias=conv_bias(use_bias, bn_follows, norm),
                        kernel_regularizer=kernel_regularizer, name=f"{name}_{i}_conv")(x)
         if bn_follows:
             x = norm_act(x, norm=norm, activation=None if last else activation, name=f"{name}_{i}")

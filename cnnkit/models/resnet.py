@@ -28,7 +28,7 @@ import keras
 
 from cnnkit._checks import check_choice
 from cnnkit.blocks.conv import conv_layer, norm_act
-from cnnkit.blocks.residual import ATTENTIONS, basic_block, bottleneck_block
+from cnnkit.blocks.residual import ATTENTIONS, attention_module, basic_block, bottleneck_block, conv_bias
 from cnnkit.layers.normalization import bn_defaults
 from cnnkit.models._input_size import choose_stem
 from cnnkit.models._registry import register_model, variant_of
@@ -45,7 +45,6 @@ KERAS_BN_EPSILON = 1.001e-5  # keras.applications' ResNets
 # Where ``attention`` goes: "block" = on every residual branch before the addition (SE, CBAM papers);
 # "stage" = once after every stage but the last, where the next stage downsamples (BAM paper, §3.2).
 ATTENTION_PLACEMENTS = ("block", "stage")
-_ATTENTION_LAYERS = {"se": "SqueezeExcite", "cbam": "CBAM", "bam": "BAM"}
 
 
 def blocks_per_stage(depth: int, per_block: int, extra: int, examples: str) -> int:
@@ -83,19 +82,12 @@ def residual_network(stages: list[dict[str, Any]], *, stem: Callable, block_fn: 
             x = block_fn(x, stride=stride if j == 1 else 1, version=version, norm=norm, activation=activation,
                          name=f"conv{i}_block{j}", **stage, **block_options)
         if stage_attention is not None and i < len(stages) + 1:
-            x = _stage_attention(x, stage_attention, name=f"conv{i}_{stage_attention}")
+            x = attention_module(x, stage_attention, name=f"conv{i}_{stage_attention}")
     if version == 2:
         x = norm_act(x, norm=norm, activation=activation, name="post")
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
     return keras.Model(inputs, outputs, name=name)
-
-
-def _stage_attention(x, kind: str, name: str):
-    """One attention module (a layer of :mod:`cnnkit.layers.attention`) on a stage's output."""
-    from cnnkit.layers import attention  # lazy, as in cnnkit.blocks.residual
-
-    return getattr(attention, _ATTENTION_LAYERS[kind])(name=name)(x)
 
 
 def _placed(attention: str | None, placement: str) -> dict[str, str | None]:
@@ -105,16 +97,11 @@ def _placed(attention: str | None, placement: str) -> dict[str, str | None]:
     return {"attention": attention if block else None, "stage_attention": None if block else attention}
 
 
-def _stem_bias(use_bias: bool | None, version: int, norm: str | None) -> bool:
-    """``None``: a bias unless batch norm follows directly (v1), as keras.applications."""
-    return (norm != "batch" or version == 2) if use_bias is None else use_bias
-
-
 def stem_cifar(filters: int, *, version: int, norm: str | None = "batch", activation: str | None = "relu",
                use_bias: bool | None = None) -> Callable:
     """3x3/1 conv (+ BN-act in v1; in v2 the first block's pre-activation follows)."""
     def stem(x):
-        x = conv_layer(filters, 3, use_bias=_stem_bias(use_bias, version, norm), name="conv1_conv")(x)
+        x = conv_layer(filters, 3, use_bias=conv_bias(use_bias, version == 1, norm), name="conv1_conv")(x)
         return norm_act(x, norm=norm, activation=activation, name="conv1") if version == 1 else x
 
     return stem
@@ -125,7 +112,7 @@ def stem_imagenet(*, version: int, norm: str | None = "batch", activation: str |
     """pad 3 → 7x7/2 conv (64) → [BN-act in v1] → pad 1 → 3x3/2 max pool, as keras.applications."""
     def stem(x):
         x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
-        x = conv_layer(64, 7, strides=2, padding="valid", use_bias=_stem_bias(use_bias, version, norm),
+        x = conv_layer(64, 7, strides=2, padding="valid", use_bias=conv_bias(use_bias, version == 1, norm),
                        name="conv1_conv")(x)
         if version == 1:
             x = norm_act(x, norm=norm, activation=activation, name="conv1")
