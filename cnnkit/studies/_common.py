@@ -73,7 +73,7 @@ def by_seed(runs: pd.DataFrame, variant: str, metric: str) -> pd.Series:
 
 
 def decision_text(d: Decision, *, scale: float = 100.0, suffix: str = " pp", digits: int = 2) -> str:
-    """``'+29.50 pp [90 % CI +20.10, +38.90], p = 0.004 (paired, n = 3)'``."""
+    """``'+29.50 pp [90 % CI +20.10, +38.90], p = 0.004 (n = 3)'``."""
     def f(x: float) -> str:
         return "n/a" if math.isnan(x) else f"{scale * x:+.{digits}f}"
 
@@ -118,15 +118,16 @@ def differences_frame(rows: list[Row]) -> pd.DataFrame:
 
 
 def diff_row(runs: pd.DataFrame, a: str, b: str, metric: str, *, quantity: str, reference: str,
-             expect: str, note: str = "", margin: float = 0.0, headline: bool = False, paired: bool = True,
+             expect: str | Claim, note: str = "", margin: float = 0.0, headline: bool = False, paired: bool = True,
              paper: float | None = None) -> Row:
-    """A table row for ``b − a`` of ``metric``, judged by the claim ``expect`` (a :data:`CLAIM_KINDS` name).
+    """A table row for ``b − a`` of ``metric``, judged by the claim ``expect``: a declared :class:`Claim`,
+    or a :data:`CLAIM_KINDS` name (with ``margin`` for the kinds that take one).
 
     Runs are paired by seed (the seeds both variants finished) unless ``paired=False`` (Welch). A
     variant without a finished run gives an ``inconclusive`` row that says so, instead of an
     error, so a notebook whose runs partly failed still writes its table.
     """
-    claim = Claim(expect, margin)
+    claim = expect if isinstance(expect, Claim) else Claim(expect, margin)
     xa, xb = by_seed(runs, a, metric), by_seed(runs, b, metric)
     missing = [v for v, x in ((a, xa), (b, xb)) if x.empty]
     if missing:

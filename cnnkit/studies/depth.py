@@ -162,17 +162,17 @@ def summary_rows(runs: pd.DataFrame, depths: Sequence[int] = (20, 56)) -> list[R
 
     rows = [
         diff_row(runs, p_s, p_d, "train_error", quantity=f"training error, {p_d} − {p_s}: the degradation problem",
-                 reference=plain_ref(tr), expect=CLAIMS["plain_train"].kind, note=pair, headline=True,
+                 reference=plain_ref(tr), expect=CLAIMS["plain_train"], note=pair, headline=True,
                  paper=tr[56].value - tr[20].value if same else None),
         _interaction_row(runs, shallow, deep),
         diff_row(runs, r_s, r_d, "train_error", quantity=f"training error, {r_d} − {r_s}",
                  reference="< 0 (Fig. 6 right: the deeper ResNet trains to lower error)",
-                 expect=CLAIMS["resnet_train"].kind, note=pair),
+                 expect=CLAIMS["resnet_train"], note=pair),
         diff_row(runs, p_s, p_d, "test_error", quantity=f"test error, {p_d} − {p_s}", reference=plain_ref(te),
-                 expect=CLAIMS["plain_test"].kind, note=pair, paper=te[56].value - te[20].value if same else None),
+                 expect=CLAIMS["plain_test"], note=pair, paper=te[56].value - te[20].value if same else None),
         diff_row(runs, r_s, r_d, "test_error", quantity=f"test error, {r_d} − {r_s}",
                  reference=f"{100 * (RESNET_CIFAR_TEST_ERROR[56].value - RESNET_CIFAR_TEST_ERROR[20].value):+.2f} pp "
-                           "(Table 6)", expect=CLAIMS["resnet_test"].kind, note=pair,
+                           "(Table 6)", expect=CLAIMS["resnet_test"], note=pair,
                  paper=RESNET_CIFAR_TEST_ERROR[56].value - RESNET_CIFAR_TEST_ERROR[20].value if same else None),
     ]
     for d in depths:

@@ -76,15 +76,15 @@ def summary_rows(runs: pd.DataFrame) -> list[Row]:
     quantity = "test error, no normalisation − LRN"
     rows = [diff_row(runs, "lrn", "none", "test_error", quantity=f"{quantity}: does LRN help (AlexNet)?",
                      reference=f"+{100 * (without.value - with_.value):.0f} pp ({without.source}: 13 % → 11 % "
-                               "on CIFAR-10)", expect="positive", headline=True, paper=without.value - with_.value),
+                               "on CIFAR-10)", expect=CLAIMS["alexnet"], headline=True, paper=without.value - with_.value),
             diff_row(runs, "lrn", "none", "test_error", quantity=f"{quantity}: no effect (VGG)?",
                      reference=f"within ±{100 * MARGIN:g} pp (Simonyan & Zisserman 2015, Table 3: A 29.6 % vs "
-                               "A-LRN 29.7 % top-1 on ImageNet)", expect="equivalent", margin=MARGIN, headline=True)]
+                               "A-LRN 29.7 % top-1 on ImageNet)", expect=CLAIMS["vgg"], headline=True)]
     variants = list(dict.fromkeys(runs["variant"]))
     if "batch" in variants:
         rows.append(diff_row(runs, "lrn", "batch", "test_error", quantity="test error, BN − LRN",
                              reference=f"< +{100 * MARGIN:g} pp (BN made LRN obsolete; Ioffe & Szegedy 2015)",
-                             expect="not_greater", margin=MARGIN))
+                             expect=CLAIMS["batch"]))
     refs = {"lrn": with_.text(), "none": without.text()}
     rows += [absolute_row(f"test error, {v}", mean_text(runs, v, "test_error"), refs.get(v, "—"),
                           "CIFAR-10 with the full recipe there; Fashion-MNIST at 16x16 and a CPU budget here")

@@ -192,7 +192,7 @@ def summary_rows(runs: pd.DataFrame, history: pd.DataFrame, *, fast: str = "relu
     rows = [speedup_row(runs, history, fast, slow, target_error),
             speedup_row(runs, history, fast, slow, target_error, claim="large"),
             diff_row(runs, fast, slow, "train_error", quantity=f"final training error, {slow} − {fast}",
-                     reference="> 0 (Fig. 1: the ReLU curve lies below the tanh curve)", expect=CLAIMS["final"].kind)]
+                     reference="> 0 (Fig. 1: the ReLU curve lies below the tanh curve)", expect=CLAIMS["final"])]
     for v in (fast, slow):
         t = to_target(runs, history, v)
         text = ("no finished run" if t.empty else
