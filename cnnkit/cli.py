@@ -75,27 +75,12 @@ def _run_all(paths, args, overrides) -> int:
             failed += 1
             print(f"cnnkit run: error: {exc}", file=sys.stderr, flush=True)
         times[Path(path).stem] = round(time.perf_counter() - start, 1)
-    record_times(Path(args.out), times)
     print(f"cnnkit run: index {build_index(args.out)}")
     if len(times) > 1:
         width = max(map(len, times))
         print("cnnkit run: wall time per notebook\n" + "\n".join(f"  {k:<{width}}  {v:7.1f} s" for k, v in times.items())
               + f"\n  {'total':<{width}}  {sum(times.values()):7.1f} s", flush=True)
     return 1 if failed else 0
-
-
-def record_times(folder, times: dict[str, float]) -> None:
-    """Merge this run's wall time per notebook into ``<folder>/wall_times.json`` (the index shows them)."""
-    import json
-
-    from cnnkit._atomic import atomic_write_text
-
-    path = folder / "wall_times.json"
-    try:
-        known = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
-    atomic_write_text(path, json.dumps({**(known if isinstance(known, dict) else {}), **times}, indent=1))
 
 
 def _check_writable(folder) -> None:

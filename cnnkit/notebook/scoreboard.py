@@ -84,7 +84,7 @@ def main_figure(summary: dict, folder: Path) -> str | None:
     return None
 
 
-def _duration(folder: Path, stem: str) -> float | None:
+def notebook_duration(folder: Path, stem: str) -> float | None:
     """Seconds the notebook ran, from the executed notebook's papermill metadata."""
     try:
         meta = json.loads((folder / f"{stem}.ipynb").read_text(encoding="utf-8"))["metadata"]["papermill"]
@@ -98,7 +98,7 @@ def run_facts(summary: dict, folder: Path) -> dict[str, str]:
     params, env = summary.get("parameters") or {}, summary.get("environment") or {}
     facts = {"preset": params.get("preset"), "data": params.get("dataset"),
              "seeds": ", ".join(map(str, params["seeds"])) if isinstance(params.get("seeds"), list) else None}
-    seconds = _duration(folder, summary.get("stem", ""))
+    seconds = notebook_duration(folder, summary.get("stem", ""))
     if seconds is not None:
         facts["wall time"] = f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
     versions = [f"{k} {env[k]}" for k in ("keras", "backend", "tensorflow", "jax", "torch") if env.get(k)]

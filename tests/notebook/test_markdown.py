@@ -1,0 +1,42 @@
+"""cnnkit report --markdown / --readme: the README's results generated from a report folder."""
+
+import json
+
+import pytest
+
+from cnnkit.notebook.markdown import BEGIN, END, results_markdown, update_readme
+from cnnkit.notebook.report import Row, write_summary
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Overrides conftest's per-test ``clear_session``: nothing here builds a model."""
+    yield
+
+
+def folder_with_one_report(tmp_path):
+    rows = [Row("plain gap", "+27.7 pp", "> 0", "agrees", headline=True), Row("abs", "15 %", "8.75 %", "not comparable")]
+    write_summary("01_depth", "01 · Depth", rows, parameters={"preset": "quick"}, out_dir=tmp_path)
+    (tmp_path / "01_depth.ipynb").write_text(json.dumps({"metadata": {"papermill": {"duration": 183.9}}}))
+    return tmp_path
+
+
+def test_markdown_lists_headlines_counts_and_wall_time(tmp_path):
+    text = results_markdown(folder_with_one_report(tmp_path))
+    assert "| 01 | plain gap | > 0 | +27.7 pp | **agrees** |" in text
+    assert "| 01 · Depth | 1 | 0 | 0 | 1 | 184 s |" in text and "wall time 184 s" in text
+    assert "abs" not in text.split("| notebook | agrees")[0]  # only headline rows in the first table
+
+
+def test_readme_block_is_replaced_and_markers_are_required(tmp_path):
+    folder = folder_with_one_report(tmp_path / "reports")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{BEGIN}\nold numbers\n{END}\noutro\n")
+    update_readme(readme, folder)
+    text = readme.read_text()
+    assert "old numbers" not in text and "**agrees**" in text and text.startswith("intro") and text.endswith("outro\n")
+    readme.write_text("no block here\n")
+    with pytest.raises(ValueError, match="has no results block"):
+        update_readme(readme, folder)
+    with pytest.raises(FileNotFoundError, match="no \\*.summary.json"):
+        results_markdown(tmp_path / "empty")
