@@ -123,7 +123,7 @@ def _optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
 
 def make_trainer(depth: int, *, plain: bool, batch_size: int, precision: str, image_shape=(32, 32, 3),
                  num_classes: int = 10, dataset_size: int = 2048, compile: str = "auto",
-                 seed: int = 0) -> dict[str, Any]:
+                 seed: int = 0, width: int = 16) -> dict[str, Any]:
     """Build the net, a device-resident uint8 data set and a ``step()`` that trains on one augmented batch.
 
     Args:
@@ -132,6 +132,7 @@ def make_trainer(depth: int, *, plain: bool, batch_size: int, precision: str, im
         batch_size: images per step.
         precision: ``"fp32"`` or ``"bf16"`` (autocast; weights stay fp32, like Keras' mixed_bfloat16).
         image_shape: HWC of the synthetic images.
+        width: filters of the first stage (16 in the paper).
         dataset_size: images kept on the device; batches are random subsets of them.
         compile: ``"on"``, ``"off"`` or ``"auto"`` (on when a GPU is used).
         seed: torch's seed.
@@ -144,7 +145,7 @@ def make_trainer(depth: int, *, plain: bool, batch_size: int, precision: str, im
     torch.manual_seed(seed)
     device, name = device_and_name()
     h, w, c = image_shape
-    model = ResNetCifar(depth, plain=plain, num_classes=num_classes, channels=c).to(device)
+    model = ResNetCifar(depth, plain=plain, num_classes=num_classes, channels=c, width=width).to(device)
     params = count_parameters(model)
     model = model.to(memory_format=torch.channels_last)
     opt = _optimizer(model, 0.1)

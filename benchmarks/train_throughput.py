@@ -17,8 +17,15 @@ clock swings with the load, CPU time much less, so compare the ``(cpu-s)`` ratio
 
     python benchmarks/train_throughput.py                      # writes results/train_throughput_<device>.json
     python benchmarks/train_throughput.py --smoke              # seconds: ResNet-8, batch 16, 2 timed steps
+    python benchmarks/train_throughput.py --resolution 16 --width 8 --channels 1 --batch-sizes 64
+    python benchmarks/train_throughput.py --preset quick       # the nets notebook 01 trains in the quick preset
     KERAS_BACKEND=jax python benchmarks/train_throughput.py --models resnet20 --batch-sizes 512
     cnnkit bench --smoke                                       # the same through the CLI
+    python benchmarks/train_throughput.py --readme README.md   # README's table from results/*.json
+
+Each JSON records the date, the CPU's model name and its SIMD/AMX flags, the load average and
+the settings; ``--readme`` rewrites the block between :data:`README_BEGIN` and :data:`README_END`
+from every complete ``results/train_throughput_*.json`` (or the files given with ``--results``).
 """
 
 from __future__ import annotations
@@ -43,13 +50,25 @@ RESULTS = HERE / "results"
 MODELS = ("resnet20", "resnet56", "plain56")
 PRECISIONS = {"fp32": None, "bf16": "mixed_bfloat16"}  # name -> Keras dtype policy
 DATA_PATHS = ("device", "tfdata")
+_SHAPE = ("model", "resolution", "width", "channels", "batch_size", "precision")  # what both sides train
+_KEY = (*_SHAPE, "framework", "data_path")  # one row
+_OLD_SHAPE = {"resolution": 32, "width": 16, "channels": 3}  # rows written before these were options
+
+
+def _key(row: dict, keys=_KEY) -> tuple:
+    return tuple(row.get(k, _OLD_SHAPE.get(k)) for k in keys)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Declare the options (shared with ``cnnkit bench``)."""
     p.add_argument("--smoke", action="store_true", help="ResNet-8, batch 16, fp32, 2 timed steps, in-process")
+    p.add_argument("--preset", choices=("quick",), default=None,
+                   help="quick: the nets, shape and batch size notebook 01 trains in the quick preset")
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated resnet<d>/plain<d> (d = 6n+2)")
     p.add_argument("--batch-sizes", default="128,512", help="comma-separated batch sizes (default 128,512)")
+    p.add_argument("--resolution", type=int, default=32, help="input height and width (default 32)")
+    p.add_argument("--width", type=int, default=16, help="filters of the first stage (default 16, the paper's)")
+    p.add_argument("--channels", type=int, default=3, help="input channels (default 3; Fashion-MNIST has 1)")
     p.add_argument("--precisions", default="fp32,bf16", help="comma-separated: fp32, bf16 (mixed_bfloat16)")
     p.add_argument("--steps", type=int, default=50, help="timed steps per measurement (default 50)")
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first: compilation, autotuning (default 5)")
@@ -68,6 +87,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--append", action="store_true",
                    help="keep the rows of an existing --out file that this run does not measure (runs in chunks)")
     p.add_argument("--in-process", action="store_true", help="measure in this process (default with --smoke)")
+    p.add_argument("--readme", type=Path, default=None,
+                   help="measure nothing: rewrite this README's benchmark block from the results JSON files")
+    p.add_argument("--results", type=Path, nargs="+", default=None,
+                   help="with --readme: the JSON files (default: every complete results/train_throughput_*.json)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
 
 
@@ -87,18 +110,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def finalize(args: argparse.Namespace) -> argparse.Namespace:
     """Apply ``--smoke`` and check the values; a bad value raises ``ValueError`` naming it."""
-    if args.worker:
+    if args.worker or args.readme:
         return args
     if args.smoke:
         args.models, args.batch_sizes, args.precisions = "resnet8", "16", "fp32"
         args.steps, args.warmup, args.dataset_size, args.in_process = 2, 1, 128, True
+    if args.preset == "quick":
+        for key, value in quick_preset().items():
+            setattr(args, key, value)
     args.models = _split(args.models, "models", lambda m: _depth_plain(m) is not None)
     args.batch_sizes = [int(b) for b in _split(args.batch_sizes, "batch-sizes", lambda b: b.isdigit() and int(b) > 0)]
     args.precisions = _split(args.precisions, "precisions", lambda v: v in PRECISIONS)
     args.data_paths = _split(args.data_paths, "data-paths", lambda v: v in DATA_PATHS)
-    if min(args.steps, args.warmup, args.repeats, args.steps_per_execution, args.dataset_size) < 1:
-        raise ValueError("--steps, --warmup, --repeats, --steps-per-execution and --dataset-size must be >= 1")
+    if min(args.steps, args.warmup, args.repeats, args.steps_per_execution, args.dataset_size, args.width,
+           args.channels) < 1:
+        raise ValueError("--steps, --warmup, --repeats, --steps-per-execution, --dataset-size, --width and "
+                         "--channels must be >= 1")
+    if args.resolution < 8:
+        raise ValueError(f"--resolution {args.resolution}: the CIFAR ResNet needs inputs of at least 8x8; "
+                         "use e.g. --resolution 16 or 32")
     return args
+
+
+def quick_preset() -> dict:
+    """The settings of ``--preset quick``: notebook 01's nets at the shape and batch size it trains them."""
+    from cnnkit.notebook import NOTEBOOK_DIR, notebook_parameters, resolve_parameters, study_kwargs
+    from cnnkit.studies import depth
+
+    path = NOTEBOOK_DIR / "01_depth_degradation.ipynb"
+    params = {k: p.default for k, p in notebook_parameters(path).items()} | resolve_parameters(path, "quick")
+    exp = depth.experiment(**study_kwargs(params, depth.experiment))
+    options = [v["model_options"] for v in exp.variants.values()]
+    channels = 1 if exp.base["dataset"] in ("fashion_mnist", "mnist") else 3
+    return {"models": ",".join(f"{'plain' if o['plain'] else 'resnet'}{o['depth']}" for o in options),
+            "batch_sizes": str(exp.base["batch_size"]), "resolution": int(exp.base["resolution"]),
+            "width": int(options[0]["width"]), "channels": channels}
 
 
 def _split(text: str, option: str, valid) -> list[str]:
@@ -147,12 +193,15 @@ def measure_cnnkit(spec: dict) -> dict:
     spe = spec["steps_per_execution"]
     warmup = -(-spec["warmup"] // spe) * spe
     steps = -(-spec["steps"] // spe) * spe
-    net = models.build("resnet_cifar", depth=depth, plain=plain, input_shape=(32, 32, 3), num_classes=10)
+    shape = [spec["resolution"], spec["resolution"], spec["channels"]]
+    net = models.build("resnet_cifar", depth=depth, plain=plain, width=spec["width"], input_shape=shape,
+                       num_classes=10)
     trainable = sum(math.prod(w.shape) for w in net.trainable_weights)
     timer = _StepTimer(warmup, warmup + steps, keras)
     jit = {"auto": "auto", "true": True, "false": False}[spec["jit_compile"]]
-    config = dict(model="resnet_cifar", model_options={"depth": depth, "plain": plain}, dataset="synthetic",
-                  data_options={"image_shape": [32, 32, 3], "num_classes": 10, "train_size": spec["dataset_size"],
+    config = dict(model="resnet_cifar", model_options={"depth": depth, "plain": plain, "width": spec["width"]},
+                  dataset="synthetic",
+                  data_options={"image_shape": shape, "num_classes": 10, "train_size": spec["dataset_size"],
                                 "test_size": 10},
                   val_fraction=min(0.5, max(0.02, 20 / spec["dataset_size"])), augment="resnet_cifar",
                   batch_size=spec["batch_size"], epochs=1,
@@ -216,9 +265,10 @@ def measure_torch(spec: dict) -> dict:
 
     _set_threads(spec["threads"], "torch")
     depth, plain = _depth_plain(spec["model"])
+    shape = (spec["resolution"], spec["resolution"], spec["channels"])
     trainer = torch_reference.make_trainer(depth, plain=plain, batch_size=spec["batch_size"],
                                            precision=spec["precision"], dataset_size=spec["dataset_size"],
-                                           compile=spec["torch_compile"])
+                                           compile=spec["torch_compile"], image_shape=shape, width=spec["width"])
     if trainer["device"].type == "cuda":
         torch.cuda.reset_peak_memory_stats(trainer["device"])
     times = torch_reference.time_steps(trainer, warmup=spec["warmup"], steps=spec["steps"])
@@ -257,7 +307,8 @@ def _measure(spec: dict, in_process: bool) -> dict:
 def _specs(args) -> list[dict]:
     common = dict(steps=args.steps, warmup=args.warmup, threads=args.threads, dataset_size=args.dataset_size,
                   jit_compile=args.jit_compile, steps_per_execution=args.steps_per_execution,
-                  torch_compile=args.torch_compile)
+                  torch_compile=args.torch_compile, resolution=args.resolution, width=args.width,
+                  channels=args.channels)
     specs = []
     for model in args.models:
         for batch in args.batch_sizes:
@@ -276,7 +327,7 @@ def _aggregate(specs: list[dict], runs: list[list[dict]]) -> list[dict]:
         if not done:  # not measured yet
             continue
         ok = [r for r in done if "error" not in r]
-        row = {k: spec[k] for k in ("model", "batch_size", "precision", "framework", "data_path")}
+        row = {k: spec[k] for k in _KEY if k in spec}
         if not ok:
             row["error"] = done[0]["error"]
         else:
@@ -289,7 +340,7 @@ def _aggregate(specs: list[dict], runs: list[list[dict]]) -> list[dict]:
         rows.append(row)
     for row in rows:
         ref = next((r for r in rows if r["framework"] == "torch" and "error" not in r and
-                    all(r[k] == row[k] for k in ("model", "batch_size", "precision"))), None)
+                    _key(r, _SHAPE) == _key(row, _SHAPE)), None)
         if row["framework"] == "cnnkit" and ref and "error" not in row:
             row["ratio_to_torch"] = row["images_per_s"] / ref["images_per_s"]
             row["cpu_ratio_to_torch"] = row["images_per_cpu_s"] / ref["images_per_cpu_s"]
@@ -298,12 +349,13 @@ def _aggregate(specs: list[dict], runs: list[list[dict]]) -> list[dict]:
 
 
 def _table(rows: list[dict]) -> str:
-    head = (f"{'model':<10}{'batch':>6} {'prec':<5} {'framework':<16}{'img/s':>9}{'ms/step':>9}{'img/cpu-s':>10}"
+    head = (f"{'model':<10}{'input':>8}{'width':>6}{'batch':>6} {'prec':<5} {'framework':<16}{'img/s':>9}{'ms/step':>9}{'img/cpu-s':>10}"
             f"{'compile s':>10}{'peak MiB':>9}{'params':>9}{'cnnkit/torch':>13}{'(cpu-s)':>8}")
     lines = [head, "-" * len(head)]
     for r in rows:
         who = f"{r['framework']}" + (f" ({r['data_path']})" if r["framework"] == "cnnkit" else "")
-        start = f"{r['model']:<10}{r['batch_size']:>6} {r['precision']:<5} {who:<16}"
+        shape = f"{r.get('resolution', 32)}x{r.get('resolution', 32)}x{r.get('channels', 3)}"
+        start = f"{r['model']:<10}{shape:>8}{r.get('width', 16):>6}{r['batch_size']:>6} {r['precision']:<5} {who:<16}"
         if "error" in r:
             lines.append(start + f"  {r['error'].splitlines()[0][:90]}")
             continue
@@ -334,6 +386,11 @@ def _write_atomic(path: Path, payload: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Measure every row (interleaved, ``args.repeats`` times), print the table, write the JSON."""
+    if args.readme:
+        files = args.results or sorted(RESULTS.glob("train_throughput_*.json"))
+        write_readme(args.readme, files)
+        print(f"rewrote the benchmark block of {args.readme} from {len(files)} file(s)")
+        return 0
     if args.worker:
         spec = json.loads(args.worker)
         print("RESULT " + json.dumps((measure_torch if spec["framework"] == "torch" else measure_cnnkit)(spec)))
@@ -356,9 +413,6 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all("error" not in r or r["framework"] == "torch" for r in rows) else 1
 
 
-_KEY = ("model", "batch_size", "precision", "framework", "data_path")
-
-
 def _previous(args) -> list[dict]:
     """With ``--append``: the rows of the existing ``--out`` file."""
     if not (args.append and args.out and args.out.exists()):
@@ -370,8 +424,8 @@ def _save(args, specs: list[dict], runs: list[list[dict]], loads: list[float], s
           kept: list[dict]) -> Path | None:
     """Write the rows measured so far (``complete`` once every repeat of every row is in) after ``kept``."""
     rows = _aggregate(specs, runs)
-    new = {tuple(r[k] for k in _KEY) for r in rows}
-    rows = [r for r in kept if tuple(r[k] for k in _KEY) not in new] + rows
+    new = {_key(r) for r in rows}
+    rows = [r for r in kept if _key(r) not in new] + rows
     complete = len(runs) == args.repeats and len(runs[-1]) == len(specs)
     slug = _device_slug(rows)
     out = args.out or (None if args.smoke or (slug == "unknown" and not complete)
@@ -381,8 +435,69 @@ def _save(args, specs: list[dict], runs: list[list[dict]], loads: list[float], s
                     if k not in ("out", "worker", "in_process") and isinstance(v, (str, int, float, list))}
         _write_atomic(out, {"settings": settings, "complete": complete, "rows": rows, "load_average": loads,
                             "seconds": round(time.time() - started, 1), "python": platform.python_version(),
-                            "machine": platform.machine(), "cpus": os.cpu_count()})
+                            "machine": platform.machine(), "cpus": os.cpu_count(), "cpu": cpu_info(),
+                            "date": time.strftime("%Y-%m-%d", time.gmtime(started))})
     return out
+
+
+# --- the machine and the README table -----------------------------------------------------------
+_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
+README_BEGIN = "<!-- bench:begin (python benchmarks/train_throughput.py --readme README.md) -->"
+README_END = "<!-- bench:end -->"
+
+
+def cpu_info(cpuinfo: str = "/proc/cpuinfo") -> dict:
+    """The CPU's model name and which of the vector/matrix flags that matter for training it has (Linux)."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return {"model": platform.processor() or "unknown", "flags": []}
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    return {"model": fields.get("model name", "unknown"), "flags": [f for f in _FLAGS if f in flags]}
+
+
+def readme_markdown(files: list[Path]) -> str:
+    """One table per results file: cnnkit and PyTorch per shape and precision, both ratios, and the machine."""
+    if not files:
+        raise FileNotFoundError(f"no results files given and none in {RESULTS}; run the benchmark first")
+    out = []
+    for path in files:
+        data = json.loads(Path(path).read_text())
+        rows = [r for r in data["rows"] if "error" not in r]
+        if not data.get("complete") or not rows:
+            raise ValueError(f"{path}: not a complete run (complete={data.get('complete')!r}); rerun the benchmark")
+        cpu = data.get("cpu", {})
+        torch_v = next((r["versions"].get("torch") for r in rows if r["framework"] == "torch"), "not installed")
+        keras_v = next((r["versions"] for r in rows if r["framework"] == "cnnkit"), {})
+        loads = data.get("load_average") or [0.0]
+        settings = data["settings"]
+        out += [f"`benchmarks/results/{Path(path).name}` — measured {data.get('date', 'date not recorded')} on {cpu.get('model', 'an unrecorded CPU')} "
+                f"({data.get('cpus', '?')} CPUs; flags: {', '.join(cpu.get('flags', [])) or 'not recorded'}), "
+                f"{'default threads' if not settings.get('threads') else str(settings['threads']) + ' thread(s) per side'}, "
+                f"{settings.get('steps')} timed steps after {settings.get('warmup')}, load average "
+                f"{min(loads):.1f}–{max(loads):.1f}; TensorFlow {keras_v.get('tensorflow', '?')}, "
+                f"Keras {keras_v.get('keras', '?')}, torch {torch_v}.", "",
+                "| model | input | width | batch | precision | cnnkit img/s | PyTorch img/s | cnnkit / PyTorch "
+                "| per CPU-second |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if r["framework"] != "cnnkit" or "ratio_to_torch" not in r:
+                continue
+            ref = next(t for t in rows if t["framework"] == "torch" and _key(t, _SHAPE) == _key(r, _SHAPE))
+            res = r.get("resolution", 32)
+            out.append(f"| {r['model']} | {res}x{res}x{r.get('channels', 3)} | {r.get('width', 16)} | "
+                       f"{r['batch_size']} | {r['precision']} | {r['images_per_s']:,.0f} | {ref['images_per_s']:,.0f} | "
+                       f"{r['ratio_to_torch']:.2f}x | **{r['cpu_ratio_to_torch']:.2f}x** |")
+        out.append("")
+    return "\n".join(out)
+
+
+def write_readme(readme: Path, files: list[Path]) -> None:
+    """Replace the README's block between :data:`README_BEGIN` and :data:`README_END` with :func:`readme_markdown`."""
+    from cnnkit._atomic import replace_block
+
+    replace_block(readme, README_BEGIN, README_END, readme_markdown(files))
 
 
 def main(argv: list[str] | None = None) -> int:

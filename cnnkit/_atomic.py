@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 __all__ = ["HOST", "atomic_write_bytes", "atomic_write_text", "current_umask", "fsync_dir", "fsync_file",
-           "is_orphan_tmp", "pid_alive", "process_start", "tmp_path"]
+           "is_orphan_tmp", "pid_alive", "process_start", "replace_block", "tmp_path"]
 
 HOST = re.sub(r"[^A-Za-z0-9_-]+", "-", socket.gethostname()).strip("-")[:60] or "host"
 _TMP = re.compile(r"^\..+\.(?P<pid>\d+)@(?P<host>[A-Za-z0-9_-]*)\.[A-Za-z0-9_]+\.tmp(?:\.weights\.h5)?$")
@@ -173,3 +173,18 @@ def is_orphan_tmp(path: str | os.PathLike, *, max_age: float) -> bool:
         return time.time() - path.stat().st_mtime > max_age
     except OSError:
         return False
+
+
+def replace_block(path: str | os.PathLike, begin: str, end: str, body: str) -> Path:
+    """Rewrite the text between the marker lines ``begin`` and ``end`` of a text file (atomically).
+
+    Raises:
+        ValueError: a marker is missing or they are out of order (add them where the block belongs).
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise ValueError(f"{path} has no block to rewrite: add the lines {begin!r} and {end!r} where it goes")
+    atomic_write_text(path, text[: start + len(begin)] + "\n" + body.rstrip("\n") + "\n" + text[stop:])
+    return path

@@ -58,13 +58,6 @@ def update_readme(readme: str | Path, folder: str | Path = "reports") -> Path:
     Raises:
         ValueError: the markers are missing or out of order (add them where the results belong).
     """
-    readme = Path(readme)
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"{readme} has no results block: add the lines {BEGIN!r} and {END!r} where the results go")
-    new = text[: start + len(BEGIN)] + "\n" + results_markdown(folder) + text[end:]
-    from cnnkit._atomic import atomic_write_text
+    from cnnkit._atomic import replace_block
 
-    atomic_write_text(readme, new)
-    return readme
+    return replace_block(readme, BEGIN, END, results_markdown(folder))

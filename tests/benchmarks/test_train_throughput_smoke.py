@@ -69,3 +69,63 @@ def test_append_keeps_rows_measured_in_an_earlier_chunk(tmp_path):
     bench._save(args, [spec], [[measured]], [0.0], 0.0, bench._previous(args))
     rows = json.loads(out.read_text())["rows"]
     assert [(r["model"], r["images_per_s"]) for r in rows] == [("resnet56", 1.0), ("resnet20", 3.0)]
+
+
+def test_rows_record_the_shape_and_both_sides_train_it(tmp_path):
+    bench = cli._bench_module()
+    out = tmp_path / "small.json"
+    assert bench.main(["--models", "resnet8", "--batch-sizes", "8", "--precisions", "fp32", "--resolution", "12",
+                       "--width", "4", "--channels", "1", "--steps", "1", "--warmup", "1", "--dataset-size", "32",
+                       "--in-process", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["complete"] and set(data["cpu"]) == {"model", "flags"} and data["date"].count("-") == 2
+    net = models.build("resnet_cifar", depth=8, width=4, input_shape=(12, 12, 1), num_classes=10)
+    for row in data["rows"]:
+        assert (row["resolution"], row["width"], row["channels"], row["batch_size"]) == (12, 4, 1, 8)
+        if "error" not in row:
+            assert row["params"]["total"] == net.count_params()  # torch's net has the same shape too
+    cnnkit_row, torch_row = data["rows"]
+    assert "error" not in cnnkit_row and ("error" not in torch_row if TORCH else torch_row["error"])
+
+
+def test_quick_preset_reads_notebook_01s_settings():
+    settings = cli._bench_module().quick_preset()
+    assert settings == {"models": "plain56,resnet56,plain20,resnet20", "batch_sizes": "64", "resolution": 16,
+                        "width": 8, "channels": 1}
+
+
+def test_bad_shape_options_are_named(capsys):
+    assert cli.main(["bench", "--resolution", "4"]) == 2
+    assert "--resolution 4" in capsys.readouterr().err
+
+
+def _result_file(path, *, complete=True):
+    versions = {"tensorflow": "2.21.0", "keras": "3.15.1"}
+    shape = dict(model="resnet20", resolution=16, width=8, channels=1, batch_size=64, precision="bf16")
+    rows = [dict(shape, framework="cnnkit", data_path="device", images_per_s=3000.0, ratio_to_torch=0.95,
+                 cpu_ratio_to_torch=1.07, versions=versions),
+            dict(shape, framework="torch", data_path="device", images_per_s=3158.0, versions={"torch": "2.13.0"})]
+    path.write_text(json.dumps({"complete": complete, "rows": rows, "date": "2026-12-05", "cpus": 2,
+                                "cpu": {"model": "Xeon X", "flags": ["avx512_bf16", "amx_bf16"]},
+                                "load_average": [0.5, 1.25], "settings": {"threads": 0, "steps": 20, "warmup": 5}}))
+    return path
+
+
+def test_readme_table_is_written_from_the_json(tmp_path):
+    bench = cli._bench_module()
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{bench.README_BEGIN}\nold table\n{bench.README_END}\nafter\n")
+    assert bench.main(["--readme", str(readme), "--results", str(_result_file(tmp_path / "r.json"))]) == 0
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("intro\n") and text.endswith(f"{bench.README_END}\nafter\n")
+    assert "| resnet20 | 16x16x1 | 8 | 64 | bf16 | 3,000 | 3,158 | 0.95x | **1.07x** |" in text
+    assert "Xeon X" in text and "avx512_bf16, amx_bf16" in text and "torch 2.13.0" in text and "0.5–1.2" in text
+    with pytest.raises(ValueError, match="not a complete run"):
+        bench.readme_markdown([_result_file(tmp_path / "partial.json", complete=False)])
+
+
+def test_cpu_info_reads_the_model_and_the_flags_that_matter(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("model name\t: Test CPU @ 2GHz\nflags\t\t: fpu avx2 avx512f amx_bf16 sse\n")
+    assert cli._bench_module().cpu_info(str(info)) == {"model": "Test CPU @ 2GHz",
+                                                       "flags": ["avx2", "avx512f", "amx_bf16"]}

@@ -36,7 +36,7 @@ def test_readme_block_is_replaced_and_markers_are_required(tmp_path):
     text = readme.read_text()
     assert "old numbers" not in text and "**agrees**" in text and text.startswith("intro") and text.endswith("outro\n")
     readme.write_text("no block here\n")
-    with pytest.raises(ValueError, match="has no results block"):
+    with pytest.raises(ValueError, match="has no block to rewrite"):
         update_readme(readme, folder)
     with pytest.raises(FileNotFoundError, match="no \\*.summary.json"):
         results_markdown(tmp_path / "empty")
