@@ -20,7 +20,7 @@ from cnnkit.ablation.store import Store
 
 __all__ = ["FAILED_COLUMNS", "HISTORY_COLUMNS", "RUN_COLUMNS", "Results", "split_metric"]
 
-RUN_COLUMNS = ["experiment", "run_id", "variant", "seed", "status", "error", "wall_time"]
+RUN_COLUMNS = ["experiment", "run_id", "variant", "seed", "status", "error", "wall_time", "precision"]
 HISTORY_COLUMNS = ["experiment", "run_id", "variant", "seed", "epoch", "step", "split", "metric", "value"]
 FAILED_COLUMNS = ["variant", "seed", "run_id", "error"]
 _SPLITS = (("val_", "val"), ("test_", "test"))
@@ -111,7 +111,8 @@ class Results:
         return list(keys)
 
     def runs(self) -> pd.DataFrame:
-        """One row per run: experiment, run_id, variant, seed, status, error, wall_time,
+        """One row per run: experiment, run_id, variant, seed, status, error, wall_time, precision (what
+        ``fit`` computed in, e.g. ``"mixed_bfloat16 (auto: ...)"``; None for a ``train_fn`` that does not say),
         every scalar ``final`` metric (``test_error``, ``params``, ...) and the varied config keys
         (a ``model_options.*`` key the run left at its default shows the builder's default)."""
         variants = {v: _flatten(o) for v, o in self.meta.get("variants", {}).items()}

@@ -68,7 +68,7 @@ class RunsFailedError(RuntimeError):
         super().__init__(message)
         self.failed, self.variants, self.records = failed, variants, records
 
-_RESULT_FIELDS = ("status", "error", "history", "final", "wall_time", "versions", "device")
+_RESULT_FIELDS = ("status", "error", "history", "final", "wall_time", "versions", "device", "precision")
 _OOM_TYPES = {"ResourceExhaustedError", "OutOfMemoryError", "MemoryError"}
 _OOM_TEXT = re.compile(r"RESOURCE_EXHAUSTED|out of memory|OOM when allocating|ResourceExhaustedError|"
                        r"OutOfMemoryError|MemoryError|CUDA_ERROR_OUT_OF_MEMORY", re.IGNORECASE)
@@ -367,7 +367,7 @@ def _disk_full(error: BaseException | None, record: dict) -> str | None:
 def _train_one(store: Store, job: Job, spec: RunSpec, claim: _claims.Claim) -> Outcome:
     record = {"run_id": spec.run_id, "experiment": job.name, "variant": spec.variant, "seed": spec.seed,
               "config": spec.config, "status": RUNNING, "error": None, "history": [], "final": {},
-              "wall_time": None, "versions": {}, "device": None, "started": _now(), "finished": None}
+              "wall_time": None, "versions": {}, "device": None, "precision": None, "started": _now(), "finished": None}
     start, err, config = time.perf_counter(), None, None
     try:
         config = _run_config_cls().from_dict(spec.config)

@@ -24,10 +24,11 @@ from cnnkit._checks import check_choice
 from cnnkit.train import device_data as _device
 from cnnkit.train import distribute as _dist
 from cnnkit.train import optimizers as _opt
+from cnnkit.train import precision as _prec
 from cnnkit.train import recipes as _rec
 from cnnkit.train import schedules as _sch
 
-MIXED_PRECISION = ("mixed_bfloat16", "mixed_float16")
+MIXED_PRECISION = _prec.MIXED_PRECISION  # "auto", "mixed_bfloat16", "mixed_float16" (None: float32)
 DISTRIBUTE = _dist.KINDS
 # Optimizers that share a learning-rate scale: a recipe's lr carries over within a family.
 _LR_FAMILY = {"sgd": "sgd", "momentum": "sgd", "nesterov": "sgd", "adam": "adam", "adamw": "adam"}
@@ -70,7 +71,8 @@ class RunConfig:
     # --- execution -----------------------------------------------------------------------
     seed: int = 0                         # seeds Python, NumPy, the backend and the data order
     deterministic: bool = False           # TF: enable_op_determinism (slower); see cnnkit.train.loop.fit
-    mixed_precision: str | None = None    # None (float32), "mixed_bfloat16" or "mixed_float16"
+    mixed_precision: str | None = None    # None (float32), "auto" (bf16 where the hardware has it), "mixed_bfloat16"
+    #                                       or "mixed_float16"; layers under 16 channels stay float32 (train.precision)
     jit_compile: bool | str = "auto"      # XLA compile the train step: True, False or "auto"
     steps_per_execution: int = 1          # iterations per compiled call (fewer host round trips)
     distribute: str | None = None         # None or "data_parallel" (MirroredStrategy on TF, DataParallel on JAX)

@@ -10,7 +10,6 @@ Its parts: :mod:`~cnnkit.train.splits` (the data a run trains on), :mod:`~cnnkit
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
@@ -29,6 +28,7 @@ from cnnkit.train import callbacks as _cb
 from cnnkit.train import config as _config
 from cnnkit.train import distribute as _dist
 from cnnkit.train import optimizers as _opt
+from cnnkit.train import precision as _prec
 from cnnkit.train import schedules as _sch
 from cnnkit.train.history import HISTORY_KEYS, from_keras, prepare_workdir, read_csv
 from cnnkit.train.provenance import device_name, versions
@@ -53,6 +53,9 @@ class RunResult:
         wall_time: seconds for the whole call.
         versions: cnnkit, keras, backend, tensorflow/jax/numpy/python versions.
         device: the accelerator (or CPU) name.
+        precision: the dtype policy the run computed in (``"float32"``, ``"mixed_bfloat16"``,
+            ``"mixed_float16"``; ``RunConfig.mixed_precision="auto"`` resolved on this machine) and
+            why, e.g. ``"mixed_bfloat16 (auto: CPU with AMX-BF16 and AVX-512 BF16 (oneDNN))"``.
         message: why a run failed or diverged ("" otherwise).
         traceback: the formatted exception of a failed run.
     """
@@ -64,6 +67,7 @@ class RunResult:
     wall_time: float = 0.0
     versions: dict = dataclasses.field(default_factory=dict)
     device: str = ""
+    precision: str = ""
     message: str = ""
     traceback: str = ""
 
@@ -126,7 +130,9 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     work = prepare_workdir(workdir, cfg)
     result = RunResult(FAILED, config=cfg.to_dict(), versions=versions(), device=device_name())
     try:
-        with _precision(cfg.mixed_precision), \
+        precision = _prec.resolve(cfg.mixed_precision)
+        result.precision = f"{precision.policy} ({precision.reason})"
+        with _prec.policy_scope(precision), \
                 _dist.data_parallel(cfg.distribute, cfg.distribute_options, batch_size=cfg.batch_size) as replicas:
             _train(cfg, result, work, callbacks, verbose, data, replicas,
                    _Compile(loss, metrics), evaluate_fn)
@@ -168,6 +174,7 @@ def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: i
     with replicas.scope():  # MirroredStrategy on TF (cnnkit.train.distribute)
         model = _build_and_compile(cfg, splits["info"], total_steps=steps * cfg.epochs, device=splits.get("device"),
                                    compile_with=compile_with)
+        _build_training_state(model, splits["train"])
     schedule_opts = dict(cfg.schedule_options) if cfg.schedule == "plateau" else None
     cbs = _cb.run_callbacks(batch_size=cfg.batch_size, workdir=work, target_error=cfg.target_train_error,
                             plateau=schedule_opts, verbose=verbose, extra=user_callbacks)
@@ -206,11 +213,32 @@ def _build_and_compile(cfg, info, *, total_steps: int, device=None,
         _opt.exclude_from_decoupled_decay(optimizer, model)
     else:
         _opt.apply_weight_decay(model, cfg.weight_decay, kind=cfg.weight_decay_kind)
+    _prec.keep_narrow_layers_in_float32(model)
     if device is not None:  # the data set on the accelerator, augmented inside the train step
         model = device.wrap(model)
     model.compile(optimizer=optimizer, jit_compile=cfg.jit_compile, steps_per_execution=cfg.steps_per_execution,
                   **compile_with.kwargs())
     return model
+
+
+def _build_training_state(model: keras.Model, train) -> bool:
+    """Create the optimizer's and the compiled metrics' variables before ``fit`` on TensorFlow; True if done.
+
+    Keras 3 on TensorFlow defers them to the first train step (unless a distribution strategy is
+    set), and a ``tf.function`` that creates variables is traced twice: a plain-56 (width 8)
+    took 9.8 s to its first step, 4.9 s with this. Keras' own ``_symbolic_build`` (what it runs
+    under a strategy) builds them from the shapes of one batch without computing anything; no
+    public API does, so this guards the private call and leaves Keras' path where it is missing.
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if keras.backend.backend() != "tensorflow" or build is None:
+        return False
+    if isinstance(train, tuple):
+        batch = (train[0][:1], train[1][:1])
+    else:  # tf.data: the element spec (shape, dtype) is enough; a PyDataset: its first batch
+        batch = getattr(train, "element_spec", None) or train[0]
+    build(data_batch=batch)
+    return True
 
 
 def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evaluate_test: bool,
@@ -233,19 +261,6 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
     if not accuracy:  # no accuracy metric (a contrastive or triplet loss): no error columns
         final = {k: final[k] for k in ("train_loss", "val_loss", "test_loss", "params")}
     return final
-
-
-# --- execution context -------------------------------------------------------------------------
-@contextlib.contextmanager
-def _precision(policy: str | None):
-    """Set the global dtype policy for the run and restore the previous one."""
-    previous = keras.mixed_precision.global_policy()
-    if policy is not None:
-        keras.mixed_precision.set_global_policy(policy)
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
 
 
 __all__ = ["HISTORY_KEYS", "RunResult", "STATUSES", "device_name", "fit", "versions"]

@@ -6,7 +6,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from testutil import CountEpochs, InterruptAtEpoch
+from testutil import CountEpochs, InterruptAtEpoch, requires_tensorflow
 
 from cnnkit.config import RunConfig
 from cnnkit.train import HISTORY_KEYS, fit
@@ -98,3 +98,19 @@ def test_alexnet_recipe_reduces_lr_on_plateau():
     assert result.status == "done", result.traceback
     # min_delta 1.0: no epoch after the first counts as an improvement -> divide by 10 after epoch 2
     assert [h["lr"] for h in result.history] == pytest.approx([0.01, 0.01, 0.001])
+
+
+@requires_tensorflow()
+@pytest.mark.parametrize("data_path", ["device", "tfdata", "arrays"])
+def test_the_train_step_is_traced_once(data_path, monkeypatch):
+    """Optimizer and metric variables exist before the first step, so tf.function traces the step once
+    (Keras on TF would otherwise create them inside the first trace, and trace again)."""
+    traces = []
+    real = keras.Model.train_step
+    monkeypatch.setattr(keras.Model, "train_step", lambda self, data: traces.append(1) or real(self, data))
+    if data_path == "arrays":
+        result = fit(dict(TINY, epochs=2), data={"train": _arrays(), "val": _arrays(32)}, verbose=0)
+    else:
+        result = fit(dict(TINY, data_path=data_path, epochs=2), verbose=0)
+    assert result.status == "done", result.message
+    assert len(traces) == 1
