@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import keras
+import numpy as np
 
 from cnnkit._atomic import atomic_write_text
 from cnnkit._json import json_default
@@ -233,10 +234,10 @@ def _build_training_state(model: keras.Model, train) -> bool:
     build = getattr(model, "_symbolic_build", None)
     if keras.backend.backend() != "tensorflow" or build is None:
         return False
-    if isinstance(train, tuple):
-        batch = (train[0][:1], train[1][:1])
-    else:  # tf.data: the element spec (shape, dtype) is enough; a PyDataset: its first batch
-        batch = getattr(train, "element_spec", None) or train[0]
+    # shapes with an unknown batch size: tf.data's element spec, else those of arrays or of a PyDataset's first batch
+    batch = getattr(train, "element_spec", None) or keras.tree.map_structure(
+        lambda a: keras.KerasTensor((None, *np.shape(a)[1:]), dtype=keras.backend.standardize_dtype(a.dtype)),
+        tuple(train) if isinstance(train, tuple) else train[0])
     build(data_batch=batch)
     return True
 

@@ -11,9 +11,9 @@ elsewhere (:func:`bf16_hardware`):
 
 Under a mixed policy, :func:`keep_narrow_layers_in_float32` gives every layer whose output has
 fewer than :data:`MIN_BF16_CHANNELS` channels a float32 policy. Two reasons, both measured on
-that CPU: oneDNN's bf16 kernels for 8-channel tensors (BN backward, the filter gradient) are
-5-10x slower than its fp32 ones (a width-8 ResNet-20 at 16x16 trained at 825 images/s in bf16
-throughout against 2,049 in fp32 and 3,026 with the narrow layers in fp32); and the classifier's
+that CPU: on 8-channel tensors oneDNN's bf16 BN backward is 10x and its filter gradient 2.6x
+slower than in fp32 (a width-8 ResNet-20 at 16x16 trained at 825 images/s in bf16 throughout
+against 2,049 in fp32 and 3,026 with the narrow layers in fp32); and the classifier's
 logits (10 channels) and softmax stay float32, as the Keras mixed-precision guide advises.
 """
 

@@ -129,3 +129,12 @@ def test_cpu_info_reads_the_model_and_the_flags_that_matter(tmp_path):
     info.write_text("model name\t: Test CPU @ 2GHz\nflags\t\t: fpu avx2 avx512f amx_bf16 sse\n")
     assert cli._bench_module().cpu_info(str(info)) == {"model": "Test CPU @ 2GHz",
                                                        "flags": ["avx2", "avx512f", "amx_bf16"]}
+
+
+def test_readme_table_is_the_committed_results():
+    """README's benchmark block is what --readme generates from benchmarks/results (never typed by hand)."""
+    bench = cli._bench_module()
+    files = sorted(bench.RESULTS.glob("train_throughput_*.json"))
+    readme = (bench.HERE.parent / "README.md").read_text()
+    block = readme[readme.index(bench.README_BEGIN) + len(bench.README_BEGIN):readme.index(bench.README_END)]
+    assert files and block.strip() == bench.readme_markdown(files).strip()
