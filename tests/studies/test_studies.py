@@ -289,3 +289,14 @@ def test_lrn_experiment_runs():
     assert [s.run_id for s in specs] == ["none__s0", "lrn__s0", "batch__s0"]
     assert [s.config["model_options"]["norm"] for s in specs] == [None, "lrn", "batch"]
     assert (specs[0].config["steps_per_epoch"], specs[0].config["epochs"], specs[0].config["lr"]) == (100, 5, 0.02)
+
+
+def test_depth_differences_say_which_arithmetic_the_runs_used():
+    params = dict(resolution=16, dataset="fashion_mnist", subset=7200, width=8, iterations=300, batch_size=64,
+                  warmup_steps=50, lr=0.1, augment="none", bn_momentum=0.9, log_every=25, seeds=[0, 1, 2])
+    assert "arithmetic" not in set(depth.differences(params)[""])
+    runs = pd.DataFrame({"precision": ["float32 (mixed_precision=None)"] * 2 + ["mixed_bfloat16 (auto: CPU)", None]})
+    table = depth.differences(params, runs).set_index("")
+    assert table.loc["arithmetic", "here"] == ("float32 (mixed_precision=None) (2 runs); "
+                                               "mixed_bfloat16 (auto: CPU) (1 run)")
+    assert "no bf16" in table.loc["arithmetic", "He et al. 2016"]
