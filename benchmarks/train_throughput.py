@@ -448,14 +448,10 @@ README_END = "<!-- bench:end -->"
 
 def cpu_info(cpuinfo: str = "/proc/cpuinfo") -> dict:
     """The CPU's model name and which of the vector/matrix flags that matter for training it has (Linux)."""
-    try:
-        text = Path(cpuinfo).read_text(errors="replace")
-    except OSError:
-        return {"model": platform.processor() or "unknown", "flags": []}
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    return {"model": fields.get("model name", "unknown"), "flags": [f for f in _FLAGS if f in flags]}
+    from cnnkit.train.precision import cpu_info as read
+
+    model, flags = read(cpuinfo)
+    return {"model": model, "flags": [f for f in _FLAGS if f in flags]}
 
 
 def readme_markdown(files: list[Path]) -> str:

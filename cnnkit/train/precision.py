@@ -6,7 +6,7 @@ elsewhere (:func:`bf16_hardware`):
 
 * a GPU with bf16 tensor cores (NVIDIA compute capability 8.0 or newer);
 * on TensorFlow, a CPU with AMX-BF16 or AVX-512 BF16 (oneDNN uses them; measured on a 2-core
-  Xeon with AMX: ResNet-20 at 32x32 trains 1.6x faster than in fp32). On JAX and PyTorch CPUs,
+  Xeon with AMX: ResNet-20 at 32x32 trains 1.4x faster than in fp32). On JAX and PyTorch CPUs,
   ``"auto"`` stays fp32 (not measured faster).
 
 Under a mixed policy, :func:`keep_narrow_layers_in_float32` gives every layer whose output has
@@ -29,8 +29,8 @@ import keras
 
 from cnnkit._checks import check_choice
 
-__all__ = ["MIN_BF16_CHANNELS", "MIXED_PRECISION", "Precision", "bf16_hardware", "keep_narrow_layers_in_float32",
-           "policy_scope", "resolve"]
+__all__ = ["MIN_BF16_CHANNELS", "MIXED_PRECISION", "Precision", "bf16_hardware", "cpu_info",
+           "keep_narrow_layers_in_float32", "policy_scope", "resolve"]
 
 MIXED_PRECISION = ("auto", "mixed_bfloat16", "mixed_float16")
 MIN_BF16_CHANNELS = 16  # narrower layers compute in float32 under a mixed policy
@@ -43,20 +43,21 @@ class Precision:
     policy: str
     reason: str
 
-    @property
-    def mixed(self) -> bool:
-        return self.policy != "float32"
-
 
 @functools.lru_cache(maxsize=None)
-def _cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
-    """The CPU's feature flags (Linux; empty elsewhere)."""
+def cpu_info(cpuinfo: str = "/proc/cpuinfo") -> tuple[str, frozenset[str]]:
+    """The CPU's model name and feature flags from the first processor in ``cpuinfo`` (Linux; elsewhere
+    ``("unknown", frozenset())``)."""
     try:
         text = Path(cpuinfo).read_text(errors="replace")
     except OSError:
-        return frozenset()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return frozenset(line.partition(":")[2].split())
+        return "unknown", frozenset()
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    return fields.get("model name", "unknown"), frozenset(fields.get("flags", "").split())
 
 
 def _gpu_bf16(backend: str) -> str | None:
@@ -100,7 +101,7 @@ def bf16_hardware(backend: str | None = None, *, cpu_flags: frozenset[str] | Non
     gpu = _gpu_bf16(backend)
     if gpu:
         return gpu
-    flags = _cpu_flags() if cpu_flags is None else cpu_flags
+    flags = cpu_info()[1] if cpu_flags is None else cpu_flags
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") not in ("0", "false", "False")
     found = [name for flag, name in (("amx_bf16", "AMX-BF16"), ("avx512_bf16", "AVX-512 BF16")) if flag in flags]
     if backend == "tensorflow" and onednn and found:

@@ -48,9 +48,10 @@ def test_explicit_choices_are_kept_and_bad_ones_named():
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
     info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nflags\t\t: fpu sse avx512_bf16 amx_bf16\n\nprocessor\t: 1\n")
-    assert prec._cpu_flags(str(info)) == {"fpu", "sse", "avx512_bf16", "amx_bf16"}
-    assert prec._cpu_flags(str(tmp_path / "missing")) == frozenset()
+    info.write_text("processor\t: 0\nmodel name\t: Xeon X\nflags\t\t: fpu sse avx512_bf16 amx_bf16\n\n"
+                    "processor\t: 1\nmodel name\t: other\nflags\t\t: fpu\n")
+    assert prec.cpu_info(str(info)) == ("Xeon X", {"fpu", "sse", "avx512_bf16", "amx_bf16"})
+    assert prec.cpu_info(str(tmp_path / "missing")) == ("unknown", frozenset())
 
 
 def test_narrow_layers_compute_in_float32_under_a_mixed_policy():
