@@ -22,6 +22,8 @@ import multiprocessing
 import os
 from typing import Any, Iterable, Iterator
 
+from cnnkit._console import PROGRESS_ENV, in_notebook_kernel
+
 __all__ = ["LocalExecutor", "ProcessExecutor", "RayExecutor", "get_executor"]
 
 
@@ -46,11 +48,16 @@ def _remote_call(job, spec):
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")  # read at start-up
 
 
-def _limit_threads(threads: int) -> None:
-    """Pool initializer: cap the math libraries of a fresh worker at ``threads`` before any of them loads."""
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(threads)
+def _init_worker(threads: int, quiet: bool) -> None:
+    """Pool initializer: cap the math libraries of a fresh worker at ``threads`` (0: leave them) before any
+    of them loads; ``quiet``: no per-epoch lines (a worker of a notebook kernel writes into the kernel's
+    captured descriptors, so its lines would land in the cell's output and the report)."""
+    if threads:
+        for name in THREAD_VARIABLES:
+            os.environ[name] = str(threads)
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")
+    if quiet:
+        os.environ[PROGRESS_ENV] = "off"
 
 
 class ProcessExecutor:
@@ -80,9 +87,9 @@ class ProcessExecutor:
         if not specs:
             return
         context = multiprocessing.get_context("spawn")
-        init = dict(initializer=_limit_threads, initargs=(self.threads,)) if self.threads else {}
         with concurrent.futures.ProcessPoolExecutor(min(self.workers, len(specs)), mp_context=context,
-                                                    **init) as pool:
+                                                    initializer=_init_worker,
+                                                    initargs=(self.threads, in_notebook_kernel())) as pool:
             futures = {pool.submit(_remote_call, job, spec): spec for spec in specs}
             for future in concurrent.futures.as_completed(futures):
                 yield futures[future], future.result()
