@@ -388,7 +388,11 @@ def run(args: argparse.Namespace) -> int:
     """Measure every row (interleaved, ``args.repeats`` times), print the table, write the JSON."""
     if args.readme:
         files = args.results or sorted(RESULTS.glob("train_throughput_*.json"))
-        write_readme(args.readme, files)
+        try:
+            write_readme(args.readme, files)
+        except (OSError, ValueError, KeyError) as exc:  # a missing file, no markers, a file of another kind
+            print(f"train_throughput --readme: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
         print(f"rewrote the benchmark block of {args.readme} from {len(files)} file(s)")
         return 0
     if args.worker:

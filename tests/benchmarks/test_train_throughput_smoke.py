@@ -122,6 +122,9 @@ def test_readme_table_is_written_from_the_json(tmp_path):
     assert "Xeon X" in text and "avx512_bf16, amx_bf16" in text and "torch 2.13.0" in text and "0.5–1.2" in text
     with pytest.raises(ValueError, match="not a complete run"):
         bench.readme_markdown([_result_file(tmp_path / "partial.json", complete=False)])
+    assert bench.main(["--readme", str(readme), "--results", str(tmp_path / "missing.json")]) == 2
+    assert bench.main(["--readme", str(tmp_path / "r.json"), "--results", str(tmp_path / "r.json")]) == 2
+    assert "| resnet20 | 16x16x1 |" in readme.read_text()  # a failed rewrite leaves the README as it was
 
 
 def test_cpu_info_reads_the_model_and_the_flags_that_matter(tmp_path):
