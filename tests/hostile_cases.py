@@ -19,6 +19,7 @@ import io
 import json
 import os
 import pickle
+import re
 import struct
 import sys
 from pathlib import Path
@@ -69,7 +70,8 @@ class Outcome:
         return self.stderr if self.exit_code is not None else self.output
 
     def first_line(self, tmp: Path) -> str:
-        lines = [line for line in self.message.replace(str(tmp), "<tmp>").splitlines() if line.strip()]
+        text = re.sub(rf"\.{os.getpid()}@[A-Za-z0-9_-]+", ".<pid>@<host>", self.message.replace(str(tmp), "<tmp>"))
+        lines = [line for line in text.splitlines() if line.strip()]
         if self.exit_code is not None:  # argparse prints its usage first; the error is the last line
             lines = [line for line in lines if "error:" in line] or lines
         return lines[0] if lines else ""

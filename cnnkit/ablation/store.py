@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from cnnkit._atomic import atomic_write_bytes, is_orphan_tmp
+from cnnkit._atomic import HOST, atomic_write_bytes, is_orphan_tmp
 from cnnkit._json import json_default
 from cnnkit._status import FINISHED, RUN_STATUSES, RUNNING
 from cnnkit.ablation import claims as _claims
@@ -155,12 +155,16 @@ class Store:
 
     # -- checks before training ----------------------------------------------------------
     def check_writable(self) -> None:
-        """Create the store's folders and write and delete a probe file.
+        """Create the store's folders and write and delete a probe file of this process.
+
+        The probe is named after the process (pid and host): runners that start together on one
+        store each write and delete their own (a shared name let one runner delete another's probe
+        before that one did, and the second runner failed with "No such file").
 
         Raises:
             StoreWriteError: the folder cannot be created or written (names it and says why).
         """
-        probe = self.path / ".write-probe"
+        probe = self.path / f".write-probe.{os.getpid()}@{HOST}"
         try:
             for folder in (self.runs_dir, self.work_root, self.claims_dir):
                 folder.mkdir(parents=True, exist_ok=True)

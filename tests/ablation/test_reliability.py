@@ -209,3 +209,19 @@ def test_bad_executor_arguments():
         run_experiment(grid(), root="unused", workers=2)
     with pytest.raises(ValueError, match="no map"):
         run_experiment(grid(), root="unused", executor=object())
+
+
+def test_each_runner_writes_and_deletes_its_own_write_probe(tmp_path, monkeypatch):
+    """Runners starting together on one store must not delete each other's probe (a shared name did:
+    the concurrent-runner fault test saw one runner fail with 'No such file or directory')."""
+    written, real = [], store_mod.atomic_write_bytes
+
+    def write(path, data):
+        written.append(path)
+        (path.parent / f".write-probe.{os.getpid() + 1}@{HOST}").write_bytes(b"another runner's probe\n")
+        return real(path, data)
+
+    monkeypatch.setattr(store_mod, "atomic_write_bytes", write)
+    Store(tmp_path, "ex").check_writable()
+    assert [p.name for p in written] == [f".write-probe.{os.getpid()}@{HOST}"] and not written[0].exists()
+    assert (written[0].parent / f".write-probe.{os.getpid() + 1}@{HOST}").exists()  # the other's is left alone
