@@ -59,6 +59,12 @@ def _key(row: dict, keys=_KEY) -> tuple:
     return tuple(row.get(k, _OLD_SHAPE.get(k)) for k in keys)
 
 
+def _input(row: dict) -> str:
+    """``"16x16x1"``: the row's input shape (rows written before the shape options: 32x32x3)."""
+    res, channels = _key(row, ("resolution", "channels"))
+    return f"{res}x{res}x{channels}"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Declare the options (shared with ``cnnkit bench``)."""
     p.add_argument("--smoke", action="store_true", help="ResNet-8, batch 16, fp32, 2 timed steps, in-process")
@@ -354,8 +360,8 @@ def _table(rows: list[dict]) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         who = f"{r['framework']}" + (f" ({r['data_path']})" if r["framework"] == "cnnkit" else "")
-        shape = f"{r.get('resolution', 32)}x{r.get('resolution', 32)}x{r.get('channels', 3)}"
-        start = f"{r['model']:<10}{shape:>8}{r.get('width', 16):>6}{r['batch_size']:>6} {r['precision']:<5} {who:<16}"
+        start = (f"{r['model']:<10}{_input(r):>8}{_key(r, ('width',))[0]:>6}{r['batch_size']:>6} "
+                 f"{r['precision']:<5} {who:<16}")
         if "error" in r:
             lines.append(start + f"  {r['error'].splitlines()[0][:90]}")
             continue
@@ -485,8 +491,7 @@ def readme_markdown(files: list[Path]) -> str:
             if r["framework"] != "cnnkit" or "ratio_to_torch" not in r:
                 continue
             ref = next(t for t in rows if t["framework"] == "torch" and _key(t, _SHAPE) == _key(r, _SHAPE))
-            res = r.get("resolution", 32)
-            out.append(f"| {r['model']} | {res}x{res}x{r.get('channels', 3)} | {r.get('width', 16)} | "
+            out.append(f"| {r['model']} | {_input(r)} | {_key(r, ('width',))[0]} | "
                        f"{r['batch_size']} | {r['precision']} | {r['images_per_s']:,.0f} | {ref['images_per_s']:,.0f} | "
                        f"{r['ratio_to_torch']:.2f}x | **{r['cpu_ratio_to_torch']:.2f}x** |")
         out.append("")
