@@ -140,12 +140,9 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
 
 def quick_preset() -> dict:
     """The settings of ``--preset quick``: notebook 01's nets at the shape and batch size it trains them."""
-    from cnnkit.notebook import NOTEBOOK_DIR, notebook_parameters, resolve_parameters, study_kwargs
-    from cnnkit.studies import data_shape, depth
+    from cnnkit.studies import data_shape, depth, resolve
 
-    path = NOTEBOOK_DIR / "01_depth_degradation.ipynb"
-    params = {k: p.default for k, p in notebook_parameters(path).items()} | resolve_parameters(path, "quick")
-    exp = depth.experiment(**study_kwargs(params, depth.experiment))
+    exp = depth.experiment(resolve(depth, "quick"))
     options = [v["model_options"] for v in exp.variants.values()]
     (*_, channels), _ = data_shape(exp.base["dataset"], exp.base["resolution"])
     return {"models": ",".join(f"{'plain' if o['plain'] else 'resnet'}{o['depth']}" for o in options),

@@ -45,7 +45,8 @@ def _add_run_options(p) -> None:
     from cnnkit.notebook.presets import PRESET_NAMES
 
     p.add_argument("--preset", default="quick", choices=PRESET_NAMES,
-                   help="smoke: seconds (tests); quick: minutes on a CPU (default); paper: the full recipe (GPU)")
+                   help="smoke: seconds (tests); quick: minutes on a CPU (default); long: trained to convergence on a "
+                        "CPU (up to an hour a notebook); paper: the full recipe (GPU)")
     p.add_argument("--out", default="reports", help="folder for executed notebooks, HTML reports and results")
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds one cell may run (default: no limit)")
     p.add_argument("--code", default="fold", choices=("show", "fold", "hide"), help="code cells in the HTML")
@@ -57,11 +58,14 @@ def _run_all(paths, args, overrides) -> int:
 
     from cnnkit.notebook.report import build_index
     from cnnkit.notebook.runner import NotebookError, check_data, resolve_parameters, run_notebook
+    from cnnkit.studies import preset_for_notebook
 
-    for path in paths:  # every notebook's data set is there (file checks only: seconds, no TensorFlow) ...
-        check_data(path, args.preset, overrides)
-    for path in paths:  # ... and its parameters are valid, before executing any
+    changes = {}
+    for path in paths:  # every notebook's parameters are valid (its study's Params check them) ...
         resolve_parameters(path, args.preset, overrides)
+        changes[path] = preset_for_notebook(path, args.preset, overrides)
+    for path in paths:  # ... and its data set is there (file checks only: seconds, no TensorFlow), before executing any
+        check_data(path, args.preset, overrides, changes[path])
     _check_writable(Path(args.out))
     failed, times = 0, {}
     for path in paths:
@@ -69,7 +73,8 @@ def _run_all(paths, args, overrides) -> int:
         start = time.perf_counter()
         try:
             html = run_notebook(path, preset=args.preset, parameters=overrides, out_dir=args.out,
-                                cell_timeout=args.cell_timeout, code=args.code, progress=not args.no_progress)
+                                cell_timeout=args.cell_timeout, code=args.code, progress=not args.no_progress,
+                                changes=changes[path])
             print(f"cnnkit run: wrote {html}", flush=True)
         except NotebookError as exc:
             failed += 1
@@ -138,9 +143,13 @@ def cmd_demo(args) -> int:
 
 
 def add_notebooks(sub) -> None:
-    p = sub.add_parser("notebooks", help="copy the numbered notebooks into a folder, to open them in Jupyter")
-    p.add_argument("folder", help="where to copy them (created if missing)")
+    p = sub.add_parser("notebooks", help="copy the numbered notebooks into a folder, to open them in Jupyter; "
+                                         "--sync: write each parameters cell from its study's Params")
+    p.add_argument("folder", nargs="?", help="where to copy them (created if missing)")
     p.add_argument("--force", action="store_true", help="overwrite notebooks of the same name that differ")
+    p.add_argument("--sync", action="store_true", help="render each study's Params into its notebook's parameters "
+                                                        "cell (the repository's notebooks, or FOLDER's)")
+    p.add_argument("--check", action="store_true", help="with --sync: change nothing, exit 1 if a cell differs")
     p.set_defaults(func=cmd_notebooks)
 
 
@@ -150,6 +159,16 @@ def cmd_notebooks(args) -> int:
 
     from cnnkit.notebook import numbered_notebooks
 
+    if args.sync:
+        from cnnkit.studies import sync_notebooks
+
+        changed = sync_notebooks(args.folder, check=args.check)
+        verb = "differ from their study" if args.check else "rewritten from their study"
+        print(f"cnnkit notebooks: {len(changed)} parameters cell(s) {verb}"
+              + "".join(f"\n  {p}" for p in changed))
+        return 1 if args.check and changed else 0
+    if args.folder is None:
+        raise CLIError("name a FOLDER to copy the notebooks into, or pass --sync")
     folder = Path(args.folder)
     _check_writable(folder)
     sources = numbered_notebooks()

@@ -232,7 +232,7 @@ def _factory(kind: str, name: str) -> Callable[[Path], Any]:
 def _depth_study(tmp: Path):
     from cnnkit.studies import depth
 
-    return depth.experiment(depths=[21, 56])
+    return depth.Params(depths=[21, 56])
 
 
 def _run_experiment(base: dict, root: str = "runs") -> Callable[[Path], Any]:
@@ -354,7 +354,7 @@ CASES: list[Case] = [
          ("depth=50", "% 6", "100")),
     Case("depth-wrn", "model", "build('wide_resnet', depth=30)", _build("wide_resnet", depth=30),
          ("30", "6n+4", "28")),
-    Case("depth-study", "model", "studies.depth.experiment(depths=[21, 56])  (notebook 01's depths)", _depth_study,
+    Case("depth-study", "model", "studies.depth.Params(depths=[21, 56])  (notebook 01's depths)", _depth_study,
          ("[21]", "6n+2", "56")),
     Case("width-wrn", "model", "build('wide_resnet', widen_factor=0)", _build("wide_resnet", widen_factor=0),
          ("widen_factor", "0", ">= 1")),

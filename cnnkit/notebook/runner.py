@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnnkit.notebook.presets import preset_parameters
 
 FAILED_SUFFIX = ".failed.json"  # <out>/<stem>.failed.json: why the last run of a notebook stopped
 
@@ -131,14 +130,19 @@ def coerce(name: str, value: Any, default: Any) -> Any:
 
 def resolve_parameters(path: str | Path, preset: str = "quick",
                        overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Preset values, then ``overrides``, checked against the notebook's ``parameters`` cell.
+    """What papermill injects: ``preset`` and the explicit ``overrides``, checked against the ``parameters`` cell.
 
+    The preset's own values are applied inside the kernel by the study's ``setup``
+    (:mod:`cnnkit.studies._spec`), so an explicit value wins even when it equals the default.
     Types must match the notebook's defaults; parameters named like a ``RunConfig`` field
     (``epochs``, ``dataset``, ``batch_size``, ...) must also pass that field's check.
     """
+    from cnnkit.notebook.presets import PRESET_NAMES
+
+    if preset not in PRESET_NAMES:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {list(PRESET_NAMES)}")
     declared = notebook_parameters(path)
-    params = preset_parameters(Path(path).stem, preset, set(declared))
-    params.update(overrides or {})
+    params = {"preset": preset, **(overrides or {})} if "preset" in declared else dict(overrides or {})
     unknown = sorted(set(params) - set(declared))
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown} for {Path(path).name}; "
@@ -168,12 +172,14 @@ def _check_run_config_fields(notebook: str, params: dict[str, Any]) -> None:
                 raise ValueError(f"parameter {name!r} of {notebook}: {exc}") from None
 
 
-def check_data(path: str | Path, preset: str = "quick", overrides: dict[str, Any] | None = None) -> str | None:
+def check_data(path: str | Path, preset: str = "quick", overrides: dict[str, Any] | None = None,
+               changes: dict[str, Any] | None = None) -> str | None:
     """Check that the data set a notebook will load is there, without loading it or starting a kernel.
 
-    The data set is the notebook's ``dataset`` parameter after ``preset`` and ``overrides``
-    (else its default in the ``parameters`` cell); notebooks without that parameter need no files.
-    Names that are not data sets are left to :func:`resolve_parameters`.
+    The data set is the notebook's ``dataset`` parameter from ``overrides``, else from ``changes``
+    (what ``preset`` changes, :func:`cnnkit.studies.preset_changes`), else its default in the
+    ``parameters`` cell; notebooks without that parameter need no files. Names that are not data
+    sets are left to :func:`resolve_parameters`.
 
     Returns:
         Where the data set will come from (:func:`cnnkit.data.sources.check_available`), or None.
@@ -187,15 +193,15 @@ def check_data(path: str | Path, preset: str = "quick", overrides: dict[str, Any
     declared = notebook_parameters(path)
     if "dataset" not in declared:
         return None
-    params = {**preset_parameters(Path(path).stem, preset, set(declared)), **(overrides or {})}
+    params = {**(changes or {}), **(overrides or {})}
     name = params.get("dataset", declared["dataset"].default)
     if not isinstance(name, str) or name not in available():
         return None
     try:
         return check_available(name)
     except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{Path(path).name} (dataset={name!r}): {exc}\nOr choose another data set, "
-                                "e.g. -p dataset fashion_mnist (embedded in the repository).") from None
+        raise FileNotFoundError(f"{Path(path).name} (dataset={name!r}, preset {preset}): {exc}\nOr choose another "
+                                "data set, e.g. -p dataset fashion_mnist (embedded in the repository).") from None
 
 
 # --- execution and export ----------------------------------------------------------------------
@@ -232,12 +238,13 @@ def export_html(executed: str | Path, html_path: str | Path | None = None, *, co
 
 def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[str, Any] | None = None,
                  out_dir: str | Path = "reports", cell_timeout: int | None = None, code: str = "fold",
-                 progress: bool = True, kernel_name: str = "python3") -> Path:
+                 progress: bool = True, kernel_name: str = "python3", changes: dict[str, Any] | None = None) -> Path:
     """Execute one notebook and export it; returns the HTML report's path.
 
     The notebook runs with its working directory set to ``out_dir`` and receives
     ``out_dir`` (absolute) if it declares a parameter of that name, so its result store and
-    summary land beside the report.
+    summary land beside the report. Papermill injects ``preset`` and the explicit ``parameters``
+    only; the kernel applies the preset (``changes``, what it changes, serves the data check).
 
     Raises:
         ValueError: bad parameters (before a kernel starts).
@@ -256,7 +263,7 @@ def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[st
     out_dir.mkdir(parents=True, exist_ok=True)
     declared = notebook_parameters(path)
     params = resolve_parameters(path, preset, parameters)
-    check_data(path, preset, parameters)
+    check_data(path, preset, parameters, changes)
     if "out_dir" in declared and "out_dir" not in (parameters or {}):
         params["out_dir"] = str(out_dir)
     executed = out_dir / f"{path.stem}.ipynb"

@@ -33,6 +33,13 @@ def base_config(*, model: str, dataset: str, subset: int | None, epochs: int, ba
             "augment": augment, "bn_momentum": bn_momentum, "recipe": recipe, "resolution": resolution, **extra}
 
 
+def check_iterations(iterations: int, log_every: int) -> None:
+    """``iterations`` must be a positive multiple of ``log_every`` (one logged point per ``log_every``)."""
+    if log_every < 1 or iterations < log_every or iterations % log_every:
+        raise ValueError(f"iterations={iterations!r} must be a positive multiple of log_every={log_every!r}, "
+                         "e.g. iterations=300, log_every=25")
+
+
 def checked_variants(names: Sequence[str], rule: str, *, choices: Sequence[str] | None = None,
                      required: Sequence[str] = (), at_least: int = 1) -> list[str]:
     """``names`` as a list if they are distinct, at least ``at_least``, include ``required`` and lie in ``choices``.

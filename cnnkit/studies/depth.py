@@ -19,6 +19,7 @@ trains as well or better. The design, fixed before any run (REFERENCE.md §2):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -26,7 +27,9 @@ from cnnkit.ablation import Experiment
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import PLAIN_CIFAR, RESNET_CIFAR_TEST_ERROR
-from cnnkit.studies._common import absolute_row, base_config, by_seed, diff_row, judged_row, mean_text, run_grid
+from cnnkit.studies._common import (absolute_row, base_config, by_seed, check_iterations, diff_row, judged_row,
+                                    mean_text, run_grid)
+from cnnkit.studies._spec import StudyParams
 
 CHANCE = 0.8  # He et al.'s footnote: a net has started converging once its training error is below 80 %
 
@@ -57,51 +60,73 @@ def _check_depths(depths: Sequence[int]) -> tuple[int, int]:
     return depths[0], depths[1]
 
 
-def experiment(*, depths: Sequence[int] = (20, 56), seeds: Sequence[int] = (0, 1, 2), dataset: str = "fashion_mnist",
-               subset: int | None = 7200, eval_subset: int | None = 500, resolution: int | None = 16,
-               width: int = 8, iterations: int = 300, log_every: int = 25, batch_size: int = 64,
-               lr: float | None = 0.1, warmup_steps: int = 50, augment: str = "none", bn_momentum: float = 0.9,
-               recipe: str = "resnet_cifar", mixed_precision: str | None = None,
-               name: str = "depth_degradation") -> Experiment:
-    """Plain and residual ``resnet_cifar`` nets at each depth (6n+2) × seeds.
+NOTEBOOK = "01_depth_degradation"
+WORKERS = 2  # training processes of the grid
 
-    Args:
-        depths: exactly two depths, shallow first (the paper: 20 and 56).
-        width: filters of the first stage (the paper: 16); 8 trains ~3x faster on a CPU.
-        iterations: training iterations (the paper: 64k); a multiple of ``log_every``.
-        log_every: iterations per logging interval: one point of the learning curves (training
-            error averaged over the interval, validation error at its end).
-        eval_subset: examples of the validation and test splits (the validation split is
-            evaluated at every logging point, so it is kept small).
-        lr, warmup_steps: peak learning rate after a linear warm-up of ``warmup_steps``
-            iterations (the recipe then divides it by 10 at 50 % and 75 % of the iterations).
-        mixed_precision: ``None`` (default) trains in float32; ``"auto"`` in bf16 where the hardware
-            computes it natively (:mod:`cnnkit.train.precision`). The default stays float32 by the
-            rule "bf16 must move each net's mean final training error less than the seeds' SD": on a
-            smoke grid it does (``tests/studies/test_depth_precision.py``), but at the quick budget
-            on a CPU with AMX (3 seeds) plain-56 moved from 50.7 % to 63.5 % against a seed SD of
-            7.4 pp, for a 12 % shorter notebook (193.5 s → 169.6 s). Deep plain nets are the ones
-            whose optimisation the experiment is about, so their arithmetic stays the paper's.
-        seeds, dataset, subset, resolution, batch_size, augment, bn_momentum, recipe:
-            see :class:`cnnkit.config.RunConfig`; the recipe defaults to the paper's
-            (SGD momentum 0.9, weight decay 1e-4).
-        name: the experiment's name (its folder in the results store).
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 01's parameters; the defaults are the quick preset."""
+
+    dataset: str = "fashion_mnist"  # the paper: "cifar10"
+    depths: tuple[int, ...] = (20, 56)  # two 6n+2 depths, shallow first
+    seeds: tuple[int, ...] = (0, 1, 2)  # paired: one seed gives every net the same data order
+    subset: int | None = 7200  # training images, class-balanced (None: all)
+    eval_subset: int | None = 500  # validation and test images (the curves evaluate every log_every iterations)
+    resolution: int | None = 16  # images resized to 16x16 (None: native); the paper: 32x32
+    width: int = 8  # filters of the first stage; the paper: 16 (8 trains ~3x faster on a CPU)
+    iterations: int = 300  # training iterations, a multiple of log_every; the paper: 64k
+    log_every: int = 25  # iterations per point of the learning curves
+    batch_size: int = 64  # the paper: 128
+    lr: float = 0.1  # peak learning rate as in the paper, divided by 10 at 50 % and 75 % of the iterations
+    warmup_steps: int = 50  # linear warm-up; He et al. warmed ResNet-110 up at 0.01 for ~400 iterations
+    augment: str = "none"  # the paper: "resnet_cifar" (pad 4, random crop, flip)
+    bn_momentum: float = 0.9  # Keras' 0.99 barely moves in a few hundred steps (REFERENCE.md)
+    mixed_precision: str | None = None  # None: float32; "auto": bf16 where the hardware has it (it moved plain-56 here)
+    recipe: str = "resnet_cifar"  # SGD momentum 0.9, weight decay 1e-4 (the paper's)
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_depths(self.depths)
+        check_iterations(self.iterations, self.log_every)
+
+
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # Two shallow depths, one seed, 20 iterations in this kernel: every code path, no verdict.
+    "smoke": {"depths": (8, 14), "eval_subset": 100, "width": 4, "iterations": 20, "log_every": 10,
+              "warmup_steps": 5},
+    # He et al. 2016 §4.2: CIFAR-10 at 32x32, width 16, 64k iterations of batch 128, lr 0.1 from the start
+    # (the warm-up was for ResNet-110 only), augmented, the whole 45k/5k split.
+    "paper": {"dataset": "cifar10", "resolution": None, "width": 16, "iterations": 64000, "log_every": 400,
+              "warmup_steps": 0, "augment": "resnet_cifar"},
+}
+
+# Why mixed_precision defaults to float32: by the rule "bf16 must move each net's mean final training error less
+# than the seeds' SD". On a smoke grid it does (tests/studies/test_depth_precision.py), but at the quick budget on a
+# CPU with AMX (3 seeds) plain-56 moved from 50.7 % to 63.5 % against a seed SD of 7.4 pp, for a 12 % shorter
+# notebook (193.5 s → 169.6 s). Deep plain nets are the ones whose optimisation 01 is about.
+
+
+def experiment(p: Params = Params(), *, name: str = "depth_degradation") -> Experiment:
+    """Plain and residual ``resnet_cifar`` nets at each depth (6n+2) × seeds, from the notebook's parameters.
+
+    Training error is logged as the running mean over each interval of ``log_every`` iterations; the
+    learning rate warms up linearly over ``warmup_steps`` and the recipe divides it by 10 at 50 % and 75 %.
     """
-    _check_depths(depths)
-    if log_every < 1 or iterations < log_every or iterations % log_every:
-        raise ValueError(f"iterations={iterations!r} must be a positive multiple of log_every={log_every!r}, "
-                         "e.g. iterations=300, log_every=25")
-    base = base_config(model="resnet_cifar", dataset=dataset, subset=subset, epochs=iterations // log_every,
-                       batch_size=batch_size, augment=augment, bn_momentum=bn_momentum, recipe=recipe,
-                       resolution=resolution, eval_subset=eval_subset, steps_per_epoch=log_every, lr=lr,
-                       warmup_steps=warmup_steps, mixed_precision=mixed_precision)
+    base = base_config(model="resnet_cifar", dataset=p.dataset, subset=p.subset, epochs=p.iterations // p.log_every,
+                       batch_size=p.batch_size, augment=p.augment, bn_momentum=p.bn_momentum, recipe=p.recipe,
+                       resolution=p.resolution, eval_subset=p.eval_subset, steps_per_epoch=p.log_every, lr=p.lr,
+                       warmup_steps=p.warmup_steps, mixed_precision=p.mixed_precision)
     # deep nets first: two workers then finish together (the longest runs start first)
-    variants = {variant_name(d, plain): {"model_options": {"depth": d, "plain": plain, "width": width}}
-                for d in sorted(depths, reverse=True) for plain in (True, False)}
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+    variants = {variant_name(d, plain): {"model_options": {"depth": d, "plain": plain, "width": p.width}}
+                for d in sorted(p.depths, reverse=True) for plain in (True, False)}
+    return Experiment(name, base, variants=variants, seeds=p.seeds)
 
 
-run = run_grid  # train the grid in `workers` processes sharing the CPUs; finished runs are kept
+def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
+    """Train :func:`experiment` of ``p`` in ``workers`` processes; finished runs are kept, interrupted ones resume."""
+    return run_grid(experiment(p), root, workers=workers, **kwargs)
 
 
 def curves(history: pd.DataFrame) -> pd.DataFrame:
@@ -144,12 +169,12 @@ def _interaction_row(runs: pd.DataFrame, shallow: int, deep: int) -> Row:
     return judged_row(quantity, [0.0] * len(gap), gap, CLAIMS["interaction"], reference=reference, headline=True)
 
 
-def summary_rows(runs: pd.DataFrame, depths: Sequence[int] = (20, 56)) -> list[Row]:
+def summary_rows(runs: pd.DataFrame, p: Params = Params()) -> list[Row]:
     """Measured vs paper: the degradation pattern (paired by seed), then the absolute errors.
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
-        depths: the two depths the experiment used, shallow first.
+        p: the parameters the runs used (its two depths, shallow first).
 
     Returns:
         Rows, each judged by its claim in :data:`CLAIMS`: plain deep − shallow training error
@@ -157,7 +182,7 @@ def summary_rows(runs: pd.DataFrame, depths: Sequence[int] = (20, 56)) -> list[R
         interaction (headline), then the residual nets' absolute test errors next to Table 6
         ("not comparable": another data set and budget).
     """
-    shallow, deep = _check_depths(depths)
+    shallow, deep = depths = _check_depths(p.depths)
     p_s, p_d = variant_name(shallow, True), variant_name(deep, True)
     r_s, r_d = variant_name(shallow, False), variant_name(deep, False)
     tr, te = PLAIN_CIFAR["train_error"], PLAIN_CIFAR["test_error"]
@@ -191,21 +216,21 @@ def summary_rows(runs: pd.DataFrame, depths: Sequence[int] = (20, 56)) -> list[R
     return rows
 
 
-def differences(p: dict, runs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """What a run with the notebook parameters ``p`` does differently from the paper (a table for the report).
+def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What a run with the parameters ``p`` does differently from the paper (a table for the report).
 
     With the ``runs`` frame, a row says which arithmetic the runs used (``Results.runs()["precision"]``).
     """
-    res = f"{p['resolution']}x{p['resolution']}" if p.get("resolution") else "native size"
-    rows = [("data", f"{p['dataset']} at {res}, {p['subset'] or 'all'} training images", "cifar10, 32x32, 45k images"),
-            ("width (first stage)", p["width"], 16),
-            ("iterations × batch", f"{p['iterations']} × {p['batch_size']}", "64k × 128"),
-            ("warm-up", f"linear over {p['warmup_steps']} iterations to lr {p['lr']}",
+    res = f"{p.resolution}x{p.resolution}" if p.resolution else "native size"
+    rows = [("data", f"{p.dataset} at {res}, {p.subset or 'all'} training images", "cifar10, 32x32, 45k images"),
+            ("width (first stage)", p.width, 16),
+            ("iterations × batch", f"{p.iterations} × {p.batch_size}", "64k × 128"),
+            ("warm-up", f"linear over {p.warmup_steps} iterations to lr {p.lr}",
              "lr 0.01 for ~400 iterations (ResNet-110 only), then 0.1"),
-            ("augmentation", p["augment"], "resnet_cifar (pad 4, random crop, flip)"),
-            ("BN momentum", p["bn_momentum"], "0.9 (Torch's running-average factor 0.1)"),
-            ("training error", f"running mean over every {p['log_every']} iterations", "running, per iteration"),
-            ("seeds", f"{len(p['seeds'])}, paired (same seed, same data order)", "one run per net in Fig. 6")]
+            ("augmentation", p.augment, "resnet_cifar (pad 4, random crop, flip)"),
+            ("BN momentum", p.bn_momentum, "0.9 (Torch's running-average factor 0.1)"),
+            ("training error", f"running mean over every {p.log_every} iterations", "running, per iteration"),
+            ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per net in Fig. 6")]
     if runs is not None and "precision" in runs:
         counts = runs["precision"].dropna().astype(str).value_counts().sort_index()
         used = "; ".join(f"{v} ({n} run{'' if n == 1 else 's'})" for v, n in counts.items()) or "not recorded"

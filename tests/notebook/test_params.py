@@ -1,12 +1,13 @@
-"""cnnkit.notebook.setup: a notebook resolves its preset itself (cnnkit run, papermill and Jupyter agree)."""
+"""A notebook resolves its study's parameters itself: cnnkit run, papermill and Jupyter run the same budget."""
 
 from pathlib import Path
 
 import pytest
 
-from cnnkit.notebook import NOTEBOOK_DIR, notebook_parameters, preset_parameters, setup, study_kwargs
+from cnnkit.notebook import NOTEBOOK_DIR, notebook_parameters
 from cnnkit.notebook.params import current, results_dir
-from cnnkit.studies import depth
+from cnnkit.studies import depth, setup
+from cnnkit.studies._spec import explicit_names, preset_changes
 
 STEM = "01_depth_degradation"
 
@@ -21,29 +22,36 @@ def cell_defaults():
     return {name: p.default for name, p in notebook_parameters(NOTEBOOK_DIR / f"{STEM}.ipynb").items()}
 
 
-def test_the_preset_fills_the_defaults_and_explicit_values_win(tmp_path):
+def test_the_preset_changes_the_defaults_and_edited_values_win(tmp_path):
     ns = {**cell_defaults(), "preset": "smoke", "seeds": [7, 8], "out_dir": str(tmp_path)}
-    params = setup(STEM, ns)
-    smoke = preset_parameters(STEM, "smoke", set(ns))
-    assert ns["depths"] == smoke["depths"] and ns["iterations"] == smoke["iterations"]  # defaults → smoke values
-    assert ns["seeds"] == [7, 8]  # an explicit -p value wins over the preset's [0]
-    assert params["seeds"] == [7, 8] and "out_dir" not in params and ns["out_dir"] == str(tmp_path)
-    assert current(STEM) == params
+    p = setup(depth, ns)
+    smoke = preset_changes(depth, "smoke")
+    assert p.depths == smoke["depths"] and p.iterations == smoke["iterations"]  # defaults → smoke values
+    assert p.seeds == (7, 8) and ns["seeds"] == (7, 8)  # a value edited in the cell wins over the preset's (0,)
+    assert ns["workers"] == 1 and ns["out_dir"] == str(tmp_path)  # smoke trains in the kernel
+    assert current(STEM) == {"preset": "smoke", **p.as_dict(), "workers": 1}
+
+
+def test_an_injected_value_wins_even_when_it_equals_the_default(tmp_path):
+    """`cnnkit run --preset smoke -p iterations 300`: 300 is the quick default, and it is what runs."""
+    injected = '# Parameters\npreset = "smoke"\niterations = 300\nout_dir = "x"\n'
+    ns = {**cell_defaults(), "preset": "smoke", "iterations": 300, "out_dir": str(tmp_path),
+          "In": ["", "preset = 'quick'", injected, "p = setup(depth, globals())"]}
+    assert explicit_names(ns) == {"preset", "iterations", "out_dir"}
+    p = setup(depth, ns)
+    assert p.iterations == 300 and p.depths == (8, 14)
 
 
 def test_quick_changes_nothing_and_out_dir_dot_is_the_results_folder():
     ns = cell_defaults()
-    params = setup(STEM, ns)
-    assert params == {k: v for k, v in cell_defaults().items() if k != "out_dir"}
+    p = setup(depth, ns)
+    assert p == depth.Params()
     assert Path(ns["out_dir"]) == results_dir() and results_dir().name == "reports"
     assert results_dir().parent != NOTEBOOK_DIR  # never among the sources
 
 
-def test_a_bad_preset_is_refused():
+def test_a_bad_preset_and_a_bad_value_are_refused():
     with pytest.raises(ValueError, match="unknown preset 'fast'"):
-        setup(STEM, {**cell_defaults(), "preset": "fast"})
-
-
-def test_study_kwargs_pick_what_the_study_takes():
-    kwargs = study_kwargs({"depths": [8, 14], "workers": 2, "preset": "smoke"}, depth.experiment, seeds=[0])
-    assert kwargs == {"depths": [8, 14], "seeds": [0]}
+        setup(depth, {**cell_defaults(), "preset": "fast"})
+    with pytest.raises(ValueError, match="parameter 'iterations' .* expects int"):
+        setup(depth, {**cell_defaults(), "iterations": "many"})

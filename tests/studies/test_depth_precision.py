@@ -1,7 +1,7 @@
 """Is bf16 faithful for notebook 01? On a smoke grid, bf16 must move each net's training error less than the seeds do.
 
 Notebook 01 takes ``mixed_precision`` ("auto": bf16 on a CPU with AMX or AVX-512 BF16; the quick
-preset stays float32, see ``depth.experiment``). The same grid is trained twice, float32 and mixed_bfloat16 forced, with the same seeds: same
+preset stays float32, see ``depth.Params``). The same grid is trained twice, float32 and mixed_bfloat16 forced, with the same seeds: same
 initial weights, same data order. The check, fixed before either was run: for every net the
 change of its mean final training error from float32 to bf16 is smaller than the spread of that
 error over the seeds in float32 (its standard deviation). A bf16 path that trains differently
@@ -22,8 +22,7 @@ GRID = dict(depths=(8, 14), seeds=(0, 1, 2), subset=640, eval_subset=64, width=8
 
 
 def final_errors(tmp_path, precision) -> pd.DataFrame:
-    exp = depth.experiment(**GRID, mixed_precision=precision, name=f"depth_{precision}")
-    results = depth.run(exp, str(tmp_path / str(precision)), workers=1)
+    results = depth.run(depth.Params(**GRID, mixed_precision=precision), str(tmp_path / str(precision)), workers=1)
     assert isinstance(results, Results)
     runs = results.runs()
     assert (runs["status"] == "done").all(), runs[["variant", "seed", "status", "error"]]

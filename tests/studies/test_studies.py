@@ -87,7 +87,7 @@ def depth_runs(plain_20, plain_56, resnet_20, resnet_56, depths=(20, 56)):
 
 def test_depth_rows_agree_when_plain_56_degrades_and_resnet_56_does_not():
     runs = depth_runs([0.10, 0.11, 0.12], [0.20, 0.22, 0.21], [0.10, 0.105, 0.11], [0.08, 0.087, 0.09])
-    rows = depth.summary_rows(runs, (20, 56))
+    rows = depth.summary_rows(runs, depth.Params(depths=(20, 56)))
     assert [r.verdict for r in rows] == ["agrees"] * 5 + ["not comparable"] * 2
     assert rows[0].quantity.startswith("training error, plain-56 − plain-20") and rows[0].headline
     assert rows[0].measured.startswith("+10.00 pp")
@@ -119,7 +119,7 @@ def test_depth_interaction_decides_where_the_residual_gap_alone_does_not():
 
 def test_depth_rows_for_other_depths_say_so():
     runs = depth_runs([0.1, 0.11], [0.2, 0.21], [0.1, 0.11], [0.1, 0.11], depths=(8, 14))
-    rows = depth.summary_rows(runs, [8, 14])
+    rows = depth.summary_rows(runs, depth.Params(depths=[8, 14]))
     assert rows[0].note.startswith("paper compares 20 vs 56; measured 8 vs 14") and rows[0].paper is None
     assert rows[6].reference == "—"  # no paper number for ResNet-14
 
@@ -129,17 +129,17 @@ def test_depth_rows_for_other_depths_say_so():
                                             ([20, 56, 110], "two depths")])
 def test_depth_experiment_rejects_bad_depths(depths, match):
     with pytest.raises(ValueError, match=match):
-        depth.experiment(depths=depths)
+        depth.experiment(depth.Params(depths=depths))
 
 
 def test_depth_experiment_rejects_iterations_that_do_not_fill_the_log_intervals():
     with pytest.raises(ValueError, match="iterations=100 must be a positive multiple of log_every=30"):
-        depth.experiment(iterations=100, log_every=30)
+        depth.Params(iterations=100, log_every=30)
     assert depth.experiment().runs()[0].config["epochs"] == 300 // 25  # the defaults are the notebook's quick values
 
 
 def test_depth_experiment_runs():
-    exp = depth.experiment(depths=[8, 14], seeds=[0, 1], subset=100, iterations=40, log_every=20)
+    exp = depth.experiment(depth.Params(depths=[8, 14], seeds=[0, 1], subset=100, iterations=40, log_every=20))
     assert list(exp.variants) == ["plain-14", "resnet-14", "plain-8", "resnet-8"]  # deep first: workers end together
     specs = exp.runs()  # validates every config through RunConfig
     assert [s.run_id for s in specs] == [f"{v}__s{s}" for v in exp.variants for s in (0, 1)]
@@ -292,8 +292,7 @@ def test_lrn_experiment_runs():
 
 
 def test_depth_differences_say_which_arithmetic_the_runs_used():
-    params = dict(resolution=16, dataset="fashion_mnist", subset=7200, width=8, iterations=300, batch_size=64,
-                  warmup_steps=50, lr=0.1, augment="none", bn_momentum=0.9, log_every=25, seeds=[0, 1, 2])
+    params = depth.Params()
     assert "arithmetic" not in set(depth.differences(params)[""])
     runs = pd.DataFrame({"precision": ["float32 (mixed_precision=None)"] * 2 + ["mixed_bfloat16 (auto: CPU)", None]})
     table = depth.differences(params, runs).set_index("")
