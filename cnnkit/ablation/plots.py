@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from cnnkit.ablation.summary import summarize
+from cnnkit.ablation.verdicts import VERDICT_COLOURS
 from cnnkit._figures import save_figure
 
 __all__ = ["DIFFERENCE_COLUMNS", "VERDICT_COLOURS", "plot_curves", "plot_differences", "plot_final",
@@ -33,8 +34,6 @@ __all__ = ["DIFFERENCE_COLUMNS", "VERDICT_COLOURS", "plot_curves", "plot_differe
 SPLIT_DASHES = {"train": (4, 2), "val": (1, 1.5), "test": ""}    # He et al. Fig. 6: training dashed, test solid
 SPLIT_WIDTHS = {"train": 1.3, "val": 1.6, "test": 2.2}
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
-VERDICT_COLOURS = {"agrees": "#1a7f37", "disagrees": "#b42318", "inconclusive": "#8a6d00",
-                   "not comparable": "#777777"}
 DIFFERENCE_COLUMNS = ("quantity", "diff", "low", "high", "paper")
 X_LABELS = {"step": "iterations", "epoch": "epoch"}
 MARKER_MAX_POINTS = 12  # lines with more points than this are drawn without markers

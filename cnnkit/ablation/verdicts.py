@@ -28,9 +28,18 @@ from scipy import stats
 
 from cnnkit._checks import check_choice
 
-__all__ = ["CLAIM_KINDS", "Claim", "Decision", "decide", "decide_differences"]
+__all__ = ["CLAIM_KINDS", "Claim", "Decision", "JUDGED_AT", "NOT_CONVERGED", "VERDICTS", "VERDICT_COLOURS", "decide",
+           "decide_differences"]
 
 CLAIM_KINDS = ("positive", "negative", "equivalent", "not_greater", "not_less")
+# When a claim is judged: "trained" (final error of nets that finished learning: its runs must have converged),
+# "early" (a speed claim, e.g. iterations to a target: judged during training), None (nothing is trained).
+JUDGED_AT = ("trained", "early", None)
+NOT_CONVERGED = "not converged"  # a "trained" claim whose runs did not converge: never agrees/disagrees
+# Every verdict a row can carry, and its colour in figures, tables and the scoreboard.
+VERDICTS = ("agrees", "disagrees", "inconclusive", NOT_CONVERGED, "not comparable")
+VERDICT_COLOURS = {"agrees": "#1a7f37", "disagrees": "#b42318", "inconclusive": "#8a6d00", NOT_CONVERGED: "#6f42c1",
+                   "not comparable": "#777777"}
 POWER = 0.8  # for seeds_needed
 
 
@@ -45,15 +54,20 @@ class Claim:
         alpha: the test's level. Default 0.05.
         threshold: for ``positive``/``negative``: the value the difference must clear (default 0),
             e.g. ``log(2)`` for "a speed-up of more than 2x" on log ratios.
+        judged_at: one of :data:`JUDGED_AT`: ``"trained"`` (default; the paper's claims about final
+            error: judged only on runs that converged, else the verdict is :data:`NOT_CONVERGED`),
+            ``"early"`` (a claim about speed, judged during training) or ``None`` (no training).
     """
 
     kind: str
     margin: float = 0.0
     alpha: float = 0.05
     threshold: float = 0.0
+    judged_at: str | None = "trained"
 
     def __post_init__(self):
         check_choice("kind", self.kind, CLAIM_KINDS, lead=f"Claim kind {self.kind!r} is unknown")
+        check_choice("judged_at", self.judged_at, JUDGED_AT, lead=f"Claim judged_at {self.judged_at!r} is unknown")
         needs_margin = self.kind not in ("positive", "negative")
         if needs_margin and not (isinstance(self.margin, (int, float)) and self.margin > 0):
             raise ValueError(f"Claim {self.kind!r} needs a margin > 0 (e.g. 0.01 for 1 pp); got {self.margin!r}")

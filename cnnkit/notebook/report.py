@@ -15,13 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from cnnkit.ablation.verdicts import VERDICTS
 from cnnkit.notebook import scoreboard as _scoreboard
 from cnnkit.notebook.runner import FAILED_SUFFIX, _atomic_write_text
 
 SUMMARY_SUFFIX = ".summary.json"
-
-
-VERDICTS = ("agrees", "disagrees", "inconclusive", "not comparable")
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,8 @@ class Row:
         reference: the paper's value as text ("≈ +4 % (Fig. 6, read off)").
         verdict: one of :data:`VERDICTS`, decided from the data by the study: "agrees" /
             "disagrees" (the declared test decides, for or against the paper), "inconclusive"
-            (it cannot decide at this number of seeds) or "not comparable" (an absolute number
+            (it cannot decide at this number of seeds), "not converged" (a claim about trained nets
+            whose runs had not converged: no verdict) or "not comparable" (an absolute number
             measured on another data set or budget than the paper's).
         note: optional remark (which split, which model selection, how many seeds would decide).
         headline: the row states one of the notebook's main claims (the index's scoreboard lists it).
@@ -42,6 +41,9 @@ class Row:
         diff, low, high: the measured difference and its interval as numbers (the metric's units),
             where the row judges a difference; ``None`` otherwise.
         paper: the paper's value of the same quantity as a number, where it gives one.
+        judged_at: when the row's claim is judged: ``"trained"``, ``"early"`` or ``None`` (no training or
+            no claim); :data:`cnnkit.ablation.verdicts.JUDGED_AT`.
+        converged: whether every run behind the row converged (``None`` where it does not apply).
     """
 
     quantity: str
@@ -55,6 +57,8 @@ class Row:
     low: float | None = None
     high: float | None = None
     paper: float | None = None
+    judged_at: str | None = None
+    converged: bool | None = None
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from cnnkit.ablation.verdicts import Claim, Decision, decide
+from cnnkit._status import FINISHED  # statuses whose numbers count (as in cnnkit.ablation.summarize)
+from cnnkit.ablation.verdicts import NOT_CONVERGED, Claim, Decision, decide
 from cnnkit.notebook.report import Row
 
 
@@ -59,7 +60,6 @@ def pp(x: float) -> str:
     return "n/a" if x is None or math.isnan(x) else f"{100 * x:+.2f} pp"
 
 
-FINISHED = ("done", "diverged")  # statuses whose numbers count (as in cnnkit.ablation.summarize)
 
 
 def finished(runs: pd.DataFrame, variant: str, metric: str) -> pd.Series:
@@ -99,16 +99,39 @@ def needed_text(d: Decision) -> str:
 
 
 def judged_row(quantity: str, a, b, claim: Claim, *, reference: str, paired: bool = True, headline: bool = False,
-               note: str = "", scale: float = 100.0, suffix: str = " pp", paper: float | None = None) -> Row:
+               note: str = "", scale: float = 100.0, suffix: str = " pp", paper: float | None = None,
+               converged: bool | None = None) -> Row:
     """A Row whose verdict is ``claim``'s test (:func:`cnnkit.ablation.verdicts.decide`) on ``b − a``.
 
     ``paper``: the paper's value of the difference as a number (for the differences plot), if it gives one.
+    ``converged``: whether every run behind ``a`` and ``b`` converged (:func:`runs_converged`). A claim
+    judged on *trained* nets (``claim.judged_at == "trained"``) whose runs did not converge gets the
+    verdict ``"not converged"``: the measured difference is shown, but it decides nothing.
     """
     d = decide(a, b, claim, paired=paired)
-    notes = "; ".join(x for x in (note, needed_text(d)) if x)
-    return Row(quantity, decision_text(d, scale=scale, suffix=suffix), reference, d.verdict, notes, headline,
+    verdict, needed = d.verdict, needed_text(d)
+    if claim.judged_at == "trained" and converged is False:
+        verdict, needed = NOT_CONVERGED, "the runs had not converged: train longer (preset long) before judging"
+    notes = "; ".join(x for x in (note, needed) if x)
+    return Row(quantity, decision_text(d, scale=scale, suffix=suffix), reference, verdict, notes, headline,
                claim.describe(paired, unit=scale, suffix=suffix), _number(d.diff), _number(d.low), _number(d.high),
-               paper)
+               paper, claim.judged_at, converged if claim.judged_at else None)
+
+
+def runs_converged(runs: pd.DataFrame, variants: Sequence[str], seeds: Sequence[int] | None = None) -> bool | None:
+    """Whether every finished run of ``variants`` (of ``seeds``, if given) converged (``final.converged``).
+
+    ``None`` when the frame does not say (no ``converged`` column: a ``train_fn`` that does not measure it).
+    """
+    if "converged" not in runs.columns:
+        return None
+    sel = runs[runs["variant"].isin(list(variants)) & runs["status"].isin(FINISHED)]
+    if seeds is not None and "seed" in sel.columns:
+        sel = sel[sel["seed"].isin(list(seeds))]
+    values = sel["converged"]
+    if values.isna().all():
+        return None
+    return bool(values.fillna(False).astype(bool).all())
 
 
 def _number(x: float) -> float | None:
@@ -139,12 +162,13 @@ def diff_row(runs: pd.DataFrame, a: str, b: str, metric: str, *, quantity: str, 
     missing = [v for v, x in ((a, xa), (b, xb)) if x.empty]
     if missing:
         return Row(quantity, f"no finished run of {', '.join(missing)}", reference, "inconclusive", note, headline,
-                   claim.describe(paired))
+                   claim.describe(paired), judged_at=claim.judged_at)
     if paired:
         common = xa.index.intersection(xb.index)
         xa, xb = xa[common], xb[common]
+    converged = runs_converged(runs, (a, b), list(xa.index) + list(xb.index))
     return judged_row(quantity, xa.to_numpy(), xb.to_numpy(), claim, reference=reference, paired=paired,
-                      headline=headline, note=note, paper=paper)
+                      headline=headline, note=note, paper=paper, converged=converged)
 
 
 def absolute_row(quantity: str, measured: str, reference: str, note: str = "") -> Row:
@@ -167,15 +191,17 @@ def mean_text(runs: pd.DataFrame, variant: str, metric: str) -> str:
 def tally(rows: list[Row]) -> str:
     """``'Of 5 judged rows, 3 agree with the paper, …; 2 absolute numbers are not comparable …'``."""
     judged = [r for r in rows if r.verdict != "not comparable"]
-    counts = {v: sum(r.verdict == v for r in judged) for v in ("agrees", "disagrees", "inconclusive")}
-    text = (f"Of {len(judged)} judged rows, {counts['agrees']} agree with the paper, {counts['disagrees']} disagree "
-            f"and {counts['inconclusive']} are inconclusive")
+    counts = {v: sum(r.verdict == v for r in judged) for v in ("agrees", "disagrees", "inconclusive", NOT_CONVERGED)}
+    waiting = f", {counts[NOT_CONVERGED]} not converged" if counts[NOT_CONVERGED] else ""
+    text = (f"Of {len(judged)} judged rows, {counts['agrees']} agree with the paper, {counts['disagrees']} disagree"
+            f"{waiting} and {counts['inconclusive']} are inconclusive")
     other = len(rows) - len(judged)
     return text + (f"; {other} absolute numbers are not comparable (another data set or budget)." if other else ".")
 
 
 _WORDS = {"agrees": "agrees with the paper", "disagrees": "disagrees with the paper",
-          "inconclusive": "is inconclusive at this number of seeds", "not comparable": "is not comparable"}
+          "inconclusive": "is inconclusive at this number of seeds",
+          NOT_CONVERGED: "is not judged: its runs had not converged", "not comparable": "is not comparable"}
 
 
 def conclusion(rows: list[Row]) -> str:

@@ -31,6 +31,7 @@ from cnnkit.train import distribute as _dist
 from cnnkit.train import optimizers as _opt
 from cnnkit.train import precision as _prec
 from cnnkit.train import schedules as _sch
+from cnnkit.train.convergence import convergence
 from cnnkit.train.history import HISTORY_KEYS, from_keras, prepare_workdir, read_csv
 from cnnkit.train.provenance import device_name, versions
 from cnnkit.train.splits import batch_arg, load_splits, num_batches, repeated, user_splits, xy
@@ -261,6 +262,7 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
     final["best_val_error"], final["best_val_epoch"] = best
     if not accuracy:  # no accuracy metric (a contrastive or triplet loss): no error columns
         final = {k: final[k] for k in ("train_loss", "val_loss", "test_loss", "params")}
+    final.update(convergence(history))  # converged, last_quarter_drop, lr_ratio (cnnkit.train.convergence)
     return final
 
 

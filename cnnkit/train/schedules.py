@@ -15,7 +15,7 @@ from keras import ops
 
 from cnnkit._checks import check_choice
 
-SCHEDULES = ("constant", "step", "piecewise", "exponential", "cosine", "cyclic", "plateau")
+SCHEDULES = ("constant", "step", "piecewise", "exponential", "cosine", "linear", "cyclic", "plateau")
 CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 # Reduce-on-plateau: AlexNet divides by 10 when the validation error stops improving; the paper
 # gives no patience, 3 epochs suits runs of tens of epochs.
@@ -149,6 +149,8 @@ def get_schedule(name: str, base_lr: float, total_steps: int, *, warmup_steps: i
             decay over the run (``decay_rate=0.01``, ``decay_steps=total_steps``), ``staircase``;
             ``cosine`` — cosine decay to ``alpha * base_lr`` (default 0) at ``total_steps``
             (Loshchilov & Hutter 2017, without restarts);
+            ``linear`` — linear decay to ``end * base_lr`` (default 0) at ``total_steps``: the
+            budget-aware schedule of Li, Yumer & Ramanan 2020 (*Budgeted Training*), best for a fixed budget;
             ``cyclic`` — :class:`CyclicLR` with peak ``max_lr`` (default ``base_lr``) and trough
             ``min_lr`` (default ``base_lr / 6``, Smith's CIFAR-10 range 0.001–0.006),
             ``step_size`` (default ``total_steps // 8``: four cycles), ``mode``;
@@ -209,6 +211,11 @@ def _cosine(lr, total, kw):
     return keras.optimizers.schedules.CosineDecay(lr, total, alpha=o["alpha"])
 
 
+def _linear(lr, total, kw):
+    o = _take("linear", kw, {"end": 0.0})
+    return keras.optimizers.schedules.PolynomialDecay(lr, total, end_learning_rate=lr * o["end"], power=1.0)
+
+
 def _cyclic(lr, total, kw):
     o = _take("cyclic", kw, {"min_lr": lr / 6.0, "max_lr": lr, "step_size": max(1, total // 8),
                              "mode": "triangular", "gamma": 1.0})
@@ -216,7 +223,8 @@ def _cyclic(lr, total, kw):
 
 
 _BUILDERS = {"constant": _constant, "plateau": _plateau, "step": _step, "piecewise": _step,
-             "exponential": _exponential, "cosine": _cosine, "cyclic": _cyclic}
+             "exponential": _exponential, "cosine": _cosine, "linear": _linear,
+             "cyclic": _cyclic}
 
 
 def lr_at(learning_rate, step: int) -> float:
