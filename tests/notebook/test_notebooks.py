@@ -1,7 +1,6 @@
 """The numbered notebooks: committed clean, parameters that parse and fit every preset, and (slow)
 every notebook executed end to end through ``cnnkit run --preset smoke``."""
 
-import inspect
 import json
 import os
 import subprocess
@@ -10,18 +9,14 @@ import sys
 import nbformat
 import pytest
 
+from cnnkit._status import DONE
 from cnnkit.ablation import Results
 from cnnkit.notebook.report import VERDICTS
-from cnnkit.notebook import (PRESET_NAMES, PRESETS, notebook_parameters, numbered_notebooks, read_summaries,
-                             resolve_parameters)
-from cnnkit.studies import activations, attention, depth, levers, lrn, metric, pooling, regularization
+from cnnkit.notebook import PRESET_NAMES, notebook_parameters, numbered_notebooks, read_summaries, resolve_parameters
+from cnnkit.studies import find_study, resolve
 from report_checks import EPOCH_LINE, NOISE, assert_figures_embedded, assert_world_readable
 
 NOTEBOOKS = numbered_notebooks()
-# Notebooks whose parameters are exactly the arguments of one study experiment (others run several pieces).
-STUDIES = {"01_depth_degradation": depth, "03_lrn": lrn, "04_pooling": pooling,
-           "06_activations": activations, "07_regularization": regularization, "10_design_levers": levers,
-           "12_attention": attention, "13_metric_learning": metric}
 
 
 @pytest.fixture(autouse=True)
@@ -52,23 +47,6 @@ def test_every_preset_resolves(path):
             assert params["preset"] == preset
 
 
-def test_presets_name_existing_notebooks():
-    stems = {p.stem for p in NOTEBOOKS}
-    assert set(PRESETS) <= stems, f"presets for missing notebooks: {sorted(set(PRESETS) - stems)}"
-    for stem, by_preset in PRESETS.items():
-        assert set(by_preset) <= set(PRESET_NAMES), f"{stem}: unknown preset names {sorted(by_preset)}"
-
-
-@pytest.mark.parametrize("stem", STUDIES)
-def test_study_parameters_cover_the_experiment(stem):
-    """Every notebook parameter except the bookkeeping ones is an argument of its study's experiment() or
-    summary_rows()."""
-    declared = set(notebook_parameters(next(p for p in NOTEBOOKS if p.stem == stem)))
-    study = STUDIES[stem]
-    args = {*inspect.signature(study.experiment).parameters, *inspect.signature(study.summary_rows).parameters}
-    assert declared - {"preset", "out_dir", "workers"} - args == set()
-
-
 # --- slow: execute every numbered notebook with the smoke preset, one test per notebook -----------------
 
 # The user's environment, not the tests': ipykernel captures file descriptors (not under PYTEST_CURRENT_TEST),
@@ -84,20 +62,19 @@ def _run_smoke(path, out):
 
 
 def expected_experiment(stem):
-    """The experiment the notebook builds from its smoke parameters."""
-    path = next(p for p in NOTEBOOKS if p.stem == stem)
-    declared = notebook_parameters(path)
-    values = {name: p.default for name, p in declared.items()} | resolve_parameters(path, "smoke")
-    experiment = STUDIES[stem].experiment
-    return experiment(**{k: v for k, v in values.items() if k in inspect.signature(experiment).parameters})
+    """The experiment the notebook's study builds from its smoke parameters (None: the study has no grid)."""
+    study = find_study(stem)
+    if study is None or not hasattr(study, "experiment"):
+        return None
+    return study.experiment(resolve(study, "smoke"))
 
 
 def _check_stores(out, stem):
     """Every experiment the notebook stored holds each of its variant × seed runs once, all ``done``."""
     root = out / "runs"
     names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    if stem in STUDIES:
-        exp = expected_experiment(stem)
+    exp = expected_experiment(stem)
+    if exp is not None:
         assert exp.name in names, f"{stem}: experiment {exp.name!r} missing from {names}"
         runs = Results(root, exp.name).runs()
         assert sorted(runs["run_id"]) == sorted(s.run_id for s in exp.runs())
@@ -105,7 +82,7 @@ def _check_stores(out, stem):
         meta = json.loads((root / name / "experiment.json").read_text(encoding="utf-8"))
         runs = Results(root, name).runs()
         assert len(runs) == len(meta["variants"]) * len(meta["seeds"]), f"{stem}/{name}: runs missing"
-        assert set(runs["status"]) == {"done"}, runs[["run_id", "status", "error"]].to_string()
+        assert set(runs["status"]) == {DONE}, runs[["run_id", "status", "error"]].to_string()
         if "test_error" in runs.columns:
             assert runs["test_error"].between(0, 1).all()
 
