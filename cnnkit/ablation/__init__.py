@@ -9,7 +9,7 @@ Typical use::
     plot_curves(results.history(), "error", splits=("train", "test"))   # against iterations, in %
 
 Kills, several runners on one store, failing runs and full disks are handled by the runner
-(:mod:`cnnkit.ablation.runner`, claims in :mod:`cnnkit.ablation.claims`); runs execute in this
+(:mod:`cnnkit.ablation.runner`, claims in :mod:`cnnkit.ablation.lease`); runs execute in this
 process, a process pool or Ray (:mod:`cnnkit.ablation.executors`). See docs/reliability.md.
 
 The plotting functions (which import seaborn) are loaded on first use.

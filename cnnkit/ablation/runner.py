@@ -7,7 +7,7 @@ that the store does not hold yet. It is written to be left alone overnight:
   from its workdir (``cnnkit.train.fit`` keeps epoch checkpoints and a CSV history there); the
   leftovers of killed processes are removed (:meth:`~cnnkit.ablation.store.Store.clean`).
 * **Several runners on one store** (a second terminal, one process per GPU, Ray tasks on several
-  machines): each run is claimed before it trains (:mod:`cnnkit.ablation.claims`), so no run is
+  machines): each run is claimed before it trains (:mod:`cnnkit.ablation.lease`), so no run is
   trained twice; a runner that dies leaves a stale claim that the others take over.
 * **Bad runs.** An exception becomes a ``failed`` record (out-of-memory errors get a hint) and a
   NaN loss a ``diverged`` one; the grid goes on. At the end, failures are reported where the user
@@ -38,7 +38,7 @@ from typing import Any, Callable, Mapping
 from cnnkit._checks import check_choice
 from cnnkit._json import plain as _plain
 from cnnkit._status import DONE, FAILED, FINISHED, RUN_STATUSES, RUNNING
-from cnnkit.ablation import claims as _claims
+from cnnkit.ablation import lease as _lease
 from cnnkit.ablation.executors import get_executor
 from cnnkit.ablation.experiment import Experiment, RunSpec, _run_config_cls
 from cnnkit.ablation.results import Results
@@ -109,7 +109,7 @@ class Job:
     train_kwargs: dict
     retry_failed: bool = True
     keep_workdir: bool = False
-    claim_timeout: float = _claims.DEFAULT_TIMEOUT
+    claim_timeout: float = _lease.DEFAULT_TIMEOUT
 
     def __call__(self, spec: RunSpec) -> Outcome:
         return run_one(self, spec)
@@ -119,7 +119,7 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
                    train_fn: Callable[..., Any] | None = None, progress: bool = True,
                    on_error: str = "continue", retry_failed: bool = True, keep_workdir: bool = False,
                    train_kwargs: Mapping[str, Any] | None = None, executor: Any = "local",
-                   workers: int | None = None, claim_timeout: float = _claims.DEFAULT_TIMEOUT,
+                   workers: int | None = None, claim_timeout: float = _lease.DEFAULT_TIMEOUT,
                    wait: bool = True, require: str = "all-variants") -> Results:
     """Train every run of ``experiment`` that the store under ``root`` does not hold yet.
 
@@ -273,11 +273,11 @@ def run_one(job: Job, spec: RunSpec) -> Outcome:
     """
     store = Store(job.root, job.name)
     try:
-        got = _claims.acquire(store.claims_dir, spec.run_id, timeout=job.claim_timeout)
+        got = _lease.acquire(store.claims_dir, spec.run_id, timeout=job.claim_timeout)
     except OSError as err:
         return Outcome("store_error", spec.run_id, note=str(err),
                        exception=StoreWriteError.about(err, store.claims_dir / spec.run_id, "claim"))
-    if isinstance(got, _claims.Holder):
+    if isinstance(got, _lease.Holder):
         return Outcome("held", spec.run_id, note=got.describe())
     try:
         with got as claim:
@@ -364,7 +364,7 @@ def _disk_full(error: BaseException | None, record: dict) -> str | None:
     return text if record.get("status") == FAILED and _DISK_TEXT.search(text) else None
 
 
-def _train_one(store: Store, job: Job, spec: RunSpec, claim: _claims.Claim) -> Outcome:
+def _train_one(store: Store, job: Job, spec: RunSpec, claim: _lease.Lease) -> Outcome:
     record = {"run_id": spec.run_id, "experiment": job.name, "variant": spec.variant, "seed": spec.seed,
               "config": spec.config, "status": RUNNING, "error": None, "history": [], "final": {},
               "wall_time": None, "versions": {}, "device": None, "precision": None, "started": _now(), "finished": None}

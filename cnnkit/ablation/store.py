@@ -5,7 +5,7 @@ Layout under ``root/<experiment>/``::
     experiment.json             name, base config, variants, seeds, schema and cnnkit versions
     runs/<run_id>.json          one record per run: config, status, history, final metrics, ...
     work/<run_id>/              checkpoints and CSV logs of an unfinished run (the train workdir)
-    claims/<run_id>.<n>.claim   which runner is training the run (see :mod:`cnnkit.ablation.claims`)
+    claims/<run_id>.<n>.claim   which runner is training the run (see :mod:`cnnkit.ablation.lease`)
 
 Every write goes to a temporary file in the same folder, is flushed and fsync'ed, and
 then renamed over the target with :func:`os.replace`, so a crash leaves either the old
@@ -30,7 +30,7 @@ from typing import Any
 from cnnkit._atomic import HOST, atomic_write_bytes, is_orphan_tmp
 from cnnkit._json import json_default
 from cnnkit._status import FINISHED, RUN_STATUSES, RUNNING
-from cnnkit.ablation import claims as _claims
+from cnnkit.ablation import lease as _lease
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "SchemaError", "Store", "StoreWriteError", "atomic_write_bytes",
            "atomic_write_json", "json_default"]
@@ -251,12 +251,12 @@ class Store:
         shutil.rmtree(self.work_dir(run_id), ignore_errors=True)
 
     # -- leftovers of killed runners -----------------------------------------------------
-    def clean(self, *, max_age: float = _claims.DEFAULT_TIMEOUT, keep_workdir: bool = False) -> list[Path]:
+    def clean(self, *, max_age: float = _lease.DEFAULT_TIMEOUT, keep_workdir: bool = False) -> list[Path]:
         """Remove what killed or crashed runners left behind; return the removed paths.
 
         * temporary files (``.*.tmp``) of writers that are gone: a dead process of this host, or
           older than ``max_age`` seconds when written on another host;
-        * stale claim files (see :mod:`cnnkit.ablation.claims`);
+        * stale claim files (see :mod:`cnnkit.ablation.lease`);
         * work folders of finished (``done``/``diverged``) runs that no live runner claims,
           unless ``keep_workdir``.
 
@@ -273,7 +273,7 @@ class Store:
                         path.unlink()
                         removed.append(path)
         for run_id in self._claimed_run_ids():
-            for holder in _claims.holders(self.claims_dir, run_id):
+            for holder in _lease.holders(self.claims_dir, run_id):
                 if holder.stale(max_age):
                     with contextlib.suppress(FileNotFoundError):
                         holder.path.unlink()
@@ -296,7 +296,7 @@ class Store:
             record = self._load(self.run_file(run_id)) if self.run_file(run_id).is_file() else None
         if (record or {}).get("status") not in FINISHED:
             return False
-        return all(h.stale(max_age) for h in _claims.holders(self.claims_dir, run_id))
+        return all(h.stale(max_age) for h in _lease.holders(self.claims_dir, run_id))
 
     # -- file access ---------------------------------------------------------------------
     @staticmethod

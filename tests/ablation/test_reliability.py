@@ -19,7 +19,7 @@ from cnnkit._atomic import HOST
 from cnnkit._atomic import tmp_path as temp_file_of_this_process
 from cnnkit.ablation import (Experiment, Results, SchemaError, Store, StoreWriteError, is_out_of_memory,
                              run_experiment, summarize)
-from cnnkit.ablation import claims
+from cnnkit.ablation import lease as claims
 
 BASE = {"model": "resnet_cifar", "model_options": {"depth": 20}, "epochs": 1}
 

@@ -1,4 +1,4 @@
-"""Claim files: exclusive, stale claims taken over, heartbeats, no two holders at once."""
+"""Lease files: exclusive, stale claims taken over, heartbeats, no two holders at once."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import time
 import pytest
 
 from cnnkit._atomic import HOST
-from cnnkit.ablation import claims
-from cnnkit.ablation.claims import Claim, Holder, acquire
+from cnnkit.ablation import lease as claims
+from cnnkit.ablation.lease import Lease, Holder, acquire
 
 
 def _fake_claim(folder, run_id, *, pid, host=HOST, generation=0, age=0.0):
@@ -33,19 +33,19 @@ def _dead_pid() -> int:
 
 def test_claim_is_exclusive_and_released(tmp_path):
     claim = acquire(tmp_path, "r__s0")
-    assert isinstance(claim, Claim) and claim.path.name == "r__s0.0.claim"
+    assert isinstance(claim, Lease) and claim.path.name == "r__s0.0.claim"
     other = acquire(tmp_path, "r__s0")
     assert isinstance(other, Holder) and other.pid == os.getpid() and "heartbeat" in other.describe()
-    assert isinstance(acquire(tmp_path, "r__s1"), Claim)  # another run is free
+    assert isinstance(acquire(tmp_path, "r__s1"), Lease)  # another run is free
     with claim:
         assert claim.held()
-    assert not claim.path.exists() and isinstance(acquire(tmp_path, "r__s0"), Claim)
+    assert not claim.path.exists() and isinstance(acquire(tmp_path, "r__s0"), Lease)
 
 
 def test_claim_of_a_dead_process_is_taken_over(tmp_path):
     old = _fake_claim(tmp_path, "r__s0", pid=_dead_pid())
     claim = acquire(tmp_path, "r__s0")
-    assert isinstance(claim, Claim) and claim.path.name == "r__s0.1.claim"  # next generation
+    assert isinstance(claim, Lease) and claim.path.name == "r__s0.1.claim"  # next generation
     assert not old.exists()
 
 
@@ -57,7 +57,7 @@ def test_claim_of_a_live_process_is_respected(tmp_path):
         assert isinstance(got, Holder) and got.pid == holder.pid
         holder.kill()
         holder.wait()
-        assert isinstance(acquire(tmp_path, "r__s0", timeout=60), Claim)  # dead now: taken over at once
+        assert isinstance(acquire(tmp_path, "r__s0", timeout=60), Lease)  # dead now: taken over at once
     finally:
         holder.kill()
 
@@ -66,7 +66,7 @@ def test_claims_of_other_hosts_go_stale_by_heartbeat(tmp_path):
     _fake_claim(tmp_path, "r__s0", pid=1, host="elsewhere", age=5)
     assert isinstance(acquire(tmp_path, "r__s0", timeout=60), Holder)   # recent heartbeat: alive
     _fake_claim(tmp_path, "r__s1", pid=1, host="elsewhere", age=120)
-    assert isinstance(acquire(tmp_path, "r__s1", timeout=60), Claim)    # silent for 2 min: stale
+    assert isinstance(acquire(tmp_path, "r__s1", timeout=60), Lease)    # silent for 2 min: stale
     (tmp_path / "r__s2.0.claim").write_text("")                          # being written (O_EXCL fallback)
     assert isinstance(acquire(tmp_path, "r__s2", timeout=60), Holder)
 
@@ -80,7 +80,7 @@ def test_heartbeat_refreshes_and_a_taken_over_claim_is_lost(tmp_path):
     claim = acquire(tmp_path, "r__s0", timeout=0.5)
     os.utime(claim.path, (time.time() - 100, time.time() - 100))   # as if this process hung
     newer = acquire(tmp_path, "r__s0", timeout=0.5)
-    assert isinstance(newer, Claim) and not claim.held() and not claim.beat() and claim.lost
+    assert isinstance(newer, Lease) and not claim.held() and not claim.beat() and claim.lost
     claim.release()                                                  # must not delete the new holder's file
     assert newer.path.exists() and newer.held()
 
@@ -98,7 +98,7 @@ def test_racing_processes_never_hold_a_run_together(tmp_path):
             try:
                 for _ in range(40):
                     got = acquire(tmp_path / "claims", "r__s0", timeout=60)
-                    if isinstance(got, Claim):
+                    if isinstance(got, Lease):
                         try:
                             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
                         except FileExistsError:

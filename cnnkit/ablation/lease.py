@@ -1,4 +1,4 @@
-"""Claim files: which runner is training which run, so runners sharing a store never train a run twice.
+"""Lease files: which runner is training which run, so runners sharing a store never train a run twice.
 
 Several runners may work on one store at once: a second terminal started on the same grid,
 one process per GPU, Ray tasks on several machines over a shared file system. Before training a run a
@@ -22,7 +22,7 @@ the stale ones. Protocol of :func:`acquire`:
 4. delete the stale files and hold the claim.
 
 A runner also checks that it still holds its claim before it writes the run's result
-(:meth:`Claim.held`): a holder whose heartbeat stalled longer than ``timeout`` may have been taken
+(:meth:`Lease.held`): a holder whose heartbeat stalled longer than ``timeout`` may have been taken
 over and must not overwrite the newcomer's work. Clocks of machines sharing a store must agree
 to well within ``timeout``.
 """
@@ -42,7 +42,7 @@ from pathlib import Path
 
 from cnnkit._atomic import HOST, fsync_dir, pid_alive, process_start, tmp_path, write_synced
 
-__all__ = ["DEFAULT_TIMEOUT", "Claim", "Holder", "acquire", "holders"]
+__all__ = ["DEFAULT_TIMEOUT", "Lease", "Holder", "acquire", "holders"]
 
 DEFAULT_TIMEOUT = 300.0  # seconds without a heartbeat after which a claim of another machine is stale
 _SUFFIX = ".claim"
@@ -161,7 +161,7 @@ def _create_exclusive(path: Path, content: bytes) -> bool:
         fsync_dir(path.parent)
 
 
-class Claim:
+class Lease:
     """A claim this process holds; use it as a context manager (heartbeat while inside, release at exit).
 
     Attributes:
@@ -175,7 +175,7 @@ class Claim:
         self.lost = False
 
     def __repr__(self) -> str:
-        return f"Claim({self.run_id!r}, {str(self.path)!r})"
+        return f"Lease({self.run_id!r}, {str(self.path)!r})"
 
     def held(self) -> bool:
         """Whether the claim file is still ours (False once another runner took it over)."""
@@ -199,7 +199,7 @@ class Claim:
                 if not self.beat():
                     return
 
-    def __enter__(self) -> "Claim":
+    def __enter__(self) -> "Lease":
         interval = max(self.timeout / 10.0, 0.05)
         self._thread = threading.Thread(target=self._beat_forever, args=(interval,), daemon=True,
                                         name=f"cnnkit-claim-{self.run_id}")
@@ -221,8 +221,8 @@ class Claim:
 
 
 def acquire(claims_dir: str | os.PathLike, run_id: str, *, timeout: float = DEFAULT_TIMEOUT,
-            attempts: int = 8) -> Claim | Holder:
-    """Claim ``run_id`` for this process, taking over a stale claim.
+            attempts: int = 8) -> Lease | Holder:
+    """Lease ``run_id`` for this process, taking over a stale claim.
 
     Args:
         claims_dir: folder of the claim files (created if missing).
@@ -231,7 +231,7 @@ def acquire(claims_dir: str | os.PathLike, run_id: str, *, timeout: float = DEFA
         attempts: tries when other runners race for the same run.
 
     Returns:
-        A :class:`Claim` (enter it to start the heartbeat) or, when another live runner holds
+        A :class:`Lease` (enter it to start the heartbeat) or, when another live runner holds
         the run, that runner's :class:`Holder`.
     """
     claims_dir = Path(claims_dir)
@@ -253,7 +253,7 @@ def acquire(claims_dir: str | os.PathLike, run_id: str, *, timeout: float = DEFA
                 for old in others:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(old.path)
-                return Claim(run_id, path, token, timeout)
+                return Lease(run_id, path, token, timeout)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         time.sleep(random.uniform(0.0, 0.02 * (attempt + 1)))
