@@ -9,6 +9,7 @@ FAILED = "failed"        # an exception (the record keeps the message and traceb
 RUNNING = "running"      # the run store's mark while a run trains; one left behind is resumed
 
 RUN_STATUSES = (DONE, DIVERGED, FAILED)    # what cnnkit.train.fit returns
+RECORD_STATUSES = (RUNNING, *RUN_STATUSES)  # what a run record in the store may hold
 FINISHED = (DONE, DIVERGED)                # results: never trained again
 
-__all__ = ["DIVERGED", "DONE", "FAILED", "FINISHED", "RUNNING", "RUN_STATUSES"]
+__all__ = ["DIVERGED", "DONE", "FAILED", "FINISHED", "RECORD_STATUSES", "RUNNING", "RUN_STATUSES"]

@@ -100,3 +100,34 @@ def test_no_module_exceeds_500_lines():
     long = {str(p.relative_to(PACKAGE.parent)): n for p in _modules()
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines (split them by concern): {long}"
+
+
+def _private_imports(path: Path) -> list[str]:
+    """``from cnnkit.x import _name`` where ``_name`` is not a module: a private name used across modules."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cnnkit"):
+            for a in node.names:
+                if a.name.startswith("_") and not a.name.startswith("__") and not _is_module(f"{node.module}.{a.name}"):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.module}.{a.name}")
+    return found
+
+
+def test_no_private_name_is_imported_across_modules():
+    found = [hit for path in _modules() for hit in _private_imports(path)]
+    assert not found, "private names imported from another module (make them public or move them):\n" + "\n".join(found)
+
+
+def test_the_check_sees_a_private_import(tmp_path, monkeypatch):
+    fake = tmp_path / "cnnkit" / "notebook"
+    fake.mkdir(parents=True)
+    (fake / "bad.py").write_text("from cnnkit.notebook.runner import _secret\n")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "cnnkit")
+    assert _private_imports(fake / "bad.py") == ["cnnkit/notebook/bad.py:1 cnnkit.notebook.runner._secret"]
+
+
+def test_the_old_config_path_is_gone():
+    assert not (PACKAGE / "config.py").exists(), "cnnkit.config was renamed cnnkit.train.config"
+    users = [f"{p.relative_to(PACKAGE.parent)}:{line}" for p in _modules() for name, line in _imports(p)
+             if name == "cnnkit.config"]
+    assert not users, f"imports of the removed cnnkit.config: {users}"

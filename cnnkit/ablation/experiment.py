@@ -63,8 +63,10 @@ class RunSpec:
     config: dict
 
 
-def _run_config_cls():
-    from cnnkit.train.config import RunConfig  # resolved lazily: the training side is optional here
+def run_config_class():
+    """:class:`cnnkit.train.config.RunConfig`, imported on first use (the store and results work without the
+    training side, which imports Keras)."""
+    from cnnkit.train.config import RunConfig
 
     return RunConfig
 
@@ -195,7 +197,7 @@ class Experiment:
         return specs
 
     def _validate(self, specs: list[RunSpec]) -> None:
-        config_cls = _run_config_cls()
+        config_cls = run_config_class()
         fields = {f.name for f in dataclasses.fields(config_cls)} if dataclasses.is_dataclass(config_cls) else None
         for variant, overrides in self.variants.items():
             for key in overrides:

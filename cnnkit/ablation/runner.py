@@ -40,7 +40,7 @@ from cnnkit._json import plain as _plain
 from cnnkit._status import DONE, FAILED, FINISHED, RUN_STATUSES, RUNNING
 from cnnkit.ablation import lease as _lease
 from cnnkit.ablation.executors import get_executor
-from cnnkit.ablation.experiment import Experiment, RunSpec, _run_config_cls
+from cnnkit.ablation.experiment import Experiment, RunSpec, run_config_class
 from cnnkit.ablation.results import Results
 from cnnkit.ablation.store import StoreWriteError, Store
 
@@ -370,7 +370,7 @@ def _train_one(store: Store, job: Job, spec: RunSpec, claim: _lease.Lease) -> Ou
               "wall_time": None, "versions": {}, "device": None, "precision": None, "started": _now(), "finished": None}
     start, err, config = time.perf_counter(), None, None
     try:
-        config = _run_config_cls().from_dict(spec.config)
+        config = run_config_class().from_dict(spec.config)
         resolved = config.resolved() if hasattr(config, "resolved") else config
         record["config"] = _plain(resolved.to_dict() if hasattr(resolved, "to_dict") else spec.config)
     except Exception as exc:  # noqa: BLE001 - recorded as a failed run

@@ -29,15 +29,14 @@ from typing import Any
 
 from cnnkit._atomic import HOST, atomic_write_bytes, is_orphan_tmp
 from cnnkit._json import json_default
-from cnnkit._status import FINISHED, RUN_STATUSES, RUNNING
+from cnnkit._status import FINISHED, RECORD_STATUSES, RUNNING
 from cnnkit.ablation import lease as _lease
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "SchemaError", "Store", "StoreWriteError", "atomic_write_bytes",
+__all__ = ["SCHEMA_VERSION", "SchemaError", "Store", "StoreWriteError", "atomic_write_bytes",
            "atomic_write_json", "json_default"]
 
 # Version of the layout and the record fields; bump it when a field changes meaning.
 SCHEMA_VERSION = 1
-STATUSES = (RUNNING, *RUN_STATUSES)  # what a record's "status" may hold (cnnkit._status)
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST)
 
@@ -94,8 +93,8 @@ def _record_problem(data: dict, path: Path) -> str | None:
     """Why a parsed record cannot be used, or None."""
     if data.get("run_id") != path.stem:
         return f"its run_id {data.get('run_id')!r} does not match the file name"
-    if data.get("status") not in STATUSES:
-        return f"status {data.get('status')!r} is not one of {STATUSES}"
+    if data.get("status") not in RECORD_STATUSES:
+        return f"status {data.get('status')!r} is not one of {RECORD_STATUSES}"
     if not isinstance(data.get("history", []), list) or not isinstance(data.get("final", {}), dict):
         return "its history is not a list or its final metrics not a dict"
     return None

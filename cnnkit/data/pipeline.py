@@ -18,7 +18,7 @@ from cnnkit._checks import check_choice
 from cnnkit.data.augment import AUGMENTATIONS, augment_batch
 from cnnkit.data.datasets import DatasetInfo, load_arrays
 
-__all__ = ["load", "NumpyBatches", "FORMATS", "prepare_batch"]
+__all__ = ["load", "NumpyBatches", "FORMATS", "epoch_order", "prepare_batch"]
 
 FORMATS = ("auto", "tf", "numpy")
 
@@ -47,6 +47,15 @@ def _has_tensorflow() -> bool:
     return True
 
 
+def epoch_order(seed: int, epoch: int, n: int, shuffle: bool = True) -> np.ndarray:
+    """The order in which epoch ``epoch`` visits ``n`` examples: ``default_rng([seed, epoch]).permutation(n)``.
+
+    The one rule of every batch source (host arrays here, device-resident indices in
+    :mod:`cnnkit.train.device_data`): runs paired by seed see the same data order in every arm.
+    """
+    return np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
+
+
 def _batch_seed(seed: int, epoch: int, index: int) -> int:
     return int(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, epoch, index]).generate_state(1)[0] & 0x7FFFFFFF)
 
@@ -54,7 +63,7 @@ def _batch_seed(seed: int, epoch: int, index: int) -> int:
 class NumpyBatches(keras.utils.PyDataset):
     """Batches of NumPy arrays for ``model.fit`` without TensorFlow; ``.info`` holds the DatasetInfo.
 
-    Epoch ``e`` uses the permutation ``default_rng([seed, e])`` and batch ``i`` of it the
+    Epoch ``e`` uses the permutation :func:`epoch_order` and batch ``i`` of it the
     augmentation seed derived from ``(seed, e, i)``, so results do not depend on workers or
     on the order in which batches are requested. Keras calls :meth:`on_epoch_end` after each
     epoch; iterate with ``for x, y in ds`` for one epoch.
@@ -78,9 +87,7 @@ class NumpyBatches(keras.utils.PyDataset):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range: this dataset has {len(self)} batches")
         if self._order is None:
-            n = len(self.x)
-            rng = np.random.default_rng([self.seed, self.epoch])
-            self._order = rng.permutation(n) if self.shuffle else np.arange(n)
+            self._order = epoch_order(self.seed, self.epoch, len(self.x), self.shuffle)
         take = self._order[index * self.batch_size:(index + 1) * self.batch_size]
         x = prepare_batch(self.x[take], self.info, augment=self.augment,
                           seed=_batch_seed(self.seed, self.epoch, index), normalize=self.normalize)

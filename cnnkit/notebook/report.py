@@ -15,9 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from cnnkit._atomic import atomic_write_text
+from cnnkit._json import json_default
 from cnnkit.ablation.verdicts import VERDICTS
 from cnnkit.notebook import scoreboard as _scoreboard
-from cnnkit.notebook.runner import FAILED_SUFFIX, _atomic_write_text
+from cnnkit.notebook.runner import FAILED_SUFFIX
 
 SUMMARY_SUFFIX = ".summary.json"
 
@@ -106,7 +108,7 @@ def write_summary(stem: str, title: str, rows: list[Row], *, parameters: dict[st
     doc = {"stem": stem, "title": title, "rows": [asdict(r) for r in rows], "conclusion": conclusion,
            "parameters": parameters or {}, "environment": environment(), "figures": figures,
            "main_figure": main_figure or (figures[0] if figures else None)}
-    _atomic_write_text(path, json.dumps(doc, indent=2, default=str))
+    atomic_write_text(path, json.dumps(doc, indent=2, default=json_default))
     return path
 
 
@@ -204,5 +206,5 @@ def build_index(folder: str | Path = "reports") -> Path:
     if not summaries and not others and not failures:
         parts.append("<p>No executed notebooks in this folder yet.</p>")
     index = folder / "index.html"
-    _atomic_write_text(index, "\n".join(parts))
+    atomic_write_text(index, "\n".join(parts))
     return index

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnnkit._atomic import atomic_write_text
+
 
 FAILED_SUFFIX = ".failed.json"  # <out>/<stem>.failed.json: why the last run of a notebook stopped
 
@@ -206,13 +208,6 @@ def check_data(path: str | Path, preset: str = "quick", overrides: dict[str, Any
 
 # --- execution and export ----------------------------------------------------------------------
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    """UTF-8 text, written atomically (the run store's writer)."""
-    from cnnkit._atomic import atomic_write_text
-
-    atomic_write_text(path, text)
-
-
 def export_html(executed: str | Path, html_path: str | Path | None = None, *, code: str = "fold") -> Path:
     """Export an executed notebook to a self-contained HTML file (images embedded).
 
@@ -232,7 +227,7 @@ def export_html(executed: str | Path, html_path: str | Path | None = None, *, co
                             extra_template_basedirs=[str(Path(__file__).parent / "templates")])
     nb = nbformat.read(executed, as_version=4)
     body, _ = exporter.from_notebook_node(nb, resources={"cnnkit_fold_code": code == "fold"})
-    _atomic_write_text(html_path, body)
+    atomic_write_text(html_path, body)
     return html_path
 
 
@@ -299,6 +294,6 @@ def _failed(path: Path, executed: Path, where: str, cause: str, code: str) -> No
               "partial_notebook": executed.name if executed.is_file() else None,
               "partial_html": html.name if html else None,
               "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-    _atomic_write_text(executed.with_name(f"{path.stem}{FAILED_SUFFIX}"), json.dumps(record, indent=2))
+    atomic_write_text(executed.with_name(f"{path.stem}{FAILED_SUFFIX}"), json.dumps(record, indent=2))
     partial = f"partial report: {html}" if html else f"partial notebook: {executed}"
     raise NotebookError(f"{path.name}: {where} failed: {cause}\n{partial}", executed, cause) from None

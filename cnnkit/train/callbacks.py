@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 
+from cnnkit._json import json_default
 from cnnkit._atomic import atomic_write_text, fsync_dir, fsync_file, tmp_path
 from cnnkit._console import progress_writer
 from cnnkit.train.schedules import lr_at, plateau_callback
@@ -293,7 +294,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             raise
         fsync_dir(self.backup_dir)
         meta = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name}
-        atomic_write_text(self._training_metadata_path, json.dumps(meta))
+        atomic_write_text(self._training_metadata_path, json.dumps(meta, default=json_default))
         self._weights_path = final
         for old in glob.glob(os.path.join(glob.escape(self.backup_dir), "*.weights.h5")):
             if os.path.basename(old) != name:

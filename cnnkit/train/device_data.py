@@ -32,6 +32,7 @@ import numpy as np
 from keras import ops
 
 from cnnkit._checks import check_choice
+from cnnkit.data.pipeline import epoch_order
 
 __all__ = ["AUTO_DEVICE_BYTES", "DATA_PATHS", "DeviceData", "DeviceDataModel", "IndexBatches", "choose_data_path",
            "load_splits", "prefetch_to_gpu", "require_channels_last"]
@@ -61,8 +62,8 @@ def choose_data_path(requested: str, nbytes: int, *, distribute: str | None = No
 class IndexBatches(keras.utils.PyDataset):
     """Batches of ``(indices int32, labels int32)`` into a :class:`DeviceData` array.
 
-    Epoch ``e`` visits the examples in the order ``default_rng([seed, e]).permutation(n)`` when
-    shuffling (as :class:`cnnkit.data.NumpyBatches` does), else in order; ``offset`` shifts
+    Epoch ``e`` visits the examples in the order :func:`cnnkit.data.pipeline.epoch_order` gives
+    (the rule of :class:`cnnkit.data.NumpyBatches` too); ``offset`` shifts
     the indices to where the split starts in the device array. ``.info`` is the split's
     :class:`cnnkit.data.DatasetInfo`.
     """
@@ -82,9 +83,7 @@ class IndexBatches(keras.utils.PyDataset):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range: this split has {len(self)} batches")
         if self._order is None:
-            n = len(self.labels)
-            rng = np.random.default_rng([self.seed, self.epoch])
-            self._order = rng.permutation(n) if self.shuffle else np.arange(n)
+            self._order = epoch_order(self.seed, self.epoch, len(self.labels), self.shuffle)
         take = self._order[index * self.batch_size:(index + 1) * self.batch_size]
         return (take + self.offset).astype("int32"), self.labels[take]
 

@@ -14,6 +14,7 @@ import math
 import shutil
 from pathlib import Path
 
+from cnnkit._json import json_default
 from cnnkit._atomic import atomic_write_text
 
 __all__ = ["HISTORY_KEYS", "from_keras", "prepare_workdir", "read_csv"]
@@ -40,7 +41,7 @@ def prepare_workdir(workdir, cfg) -> Path | None:
         for stale in (csv_path, work / "result.json"):
             stale.unlink(missing_ok=True)
         shutil.rmtree(work / "backup", ignore_errors=True)
-    atomic_write_text(cfg_path, json.dumps(cfg.to_dict(), indent=1))  # all writes here survive a kill
+    atomic_write_text(cfg_path, json.dumps(cfg.to_dict(), indent=1, default=json_default))  # all writes here survive a kill
     return work
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from cnnkit._atomic import atomic_write_text
 from cnnkit._json import json_default
-from cnnkit._status import DIVERGED, DONE, FAILED, RUN_STATUSES
+from cnnkit._status import DIVERGED, DONE, FAILED
 from cnnkit.train import callbacks as _cb
 from cnnkit.train import config as _config
 from cnnkit.train import distribute as _dist
@@ -36,7 +36,6 @@ from cnnkit.train.history import HISTORY_KEYS, from_keras, prepare_workdir, read
 from cnnkit.train.provenance import device_name, versions
 from cnnkit.train.splits import batch_arg, load_splits, num_batches, repeated, user_splits, xy
 
-STATUSES = RUN_STATUSES  # "done", "diverged", "failed" (cnnkit._status)
 
 
 @dataclasses.dataclass
@@ -266,4 +265,4 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
     return final
 
 
-__all__ = ["HISTORY_KEYS", "RunResult", "STATUSES", "device_name", "fit", "versions"]
+__all__ = ["HISTORY_KEYS", "RunResult", "device_name", "fit", "versions"]
