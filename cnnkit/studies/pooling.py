@@ -14,45 +14,90 @@ have the same parameters: only the pooling differs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from cnnkit._status import FINISHED
 from cnnkit.ablation import Experiment
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET, POOLING
-from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, finished, mean_text
+from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, finished, mean_text, run_grid
+from cnnkit.studies._spec import StudyParams
 
 POOLINGS = ("overlap", "max", "avg", "stochastic")
 _LABELS = {"overlap": "overlapping max 3x3/2", "max": "max 2x2/2", "avg": "average 2x2/2",
            "stochastic": "stochastic 2x2/2"}
+MODEL = "alexnet_cifar"  # AlexNet's CIFAR net; its 'same'-padded pools give every pooling the same map sizes
+RECIPE = "alexnet"  # SGD momentum 0.9, lr 0.01, weight decay 5e-4, ÷10 on plateau (AlexNet §5)
+
+NOTEBOOK = "04_pooling"
+WORKERS = 2  # training processes of the grid
+
+# What the papers say, declared before any run (b − a of the named metric, paired by seed). All are about the
+# final error of trained nets: judged only on runs that converged.
+CLAIMS = {
+    "overlap": Claim("negative", judged_at="trained"),      # §3.4: overlapping pooling lowers top-1 error by 0.4 pp
+    "overlap_gap": Claim("negative", judged_at="trained"),  # §3.4: overlapping nets overfit slightly less
+    "stochastic": Claim("negative", judged_at="trained"),   # Zeiler & Fergus: below max and average pooling
+}
 
 
-def experiment(*, poolings: Sequence[str] = POOLINGS, seeds: Sequence[int] = (0, 1),
-               dataset: str = "fashion_mnist", subset: int | None = 3000, epochs: int = 2, batch_size: int = 32,
-               augment: str = "none", bn_momentum: float = 0.9, norm: str | None = "lrn",
-               model: str = "alexnet_cifar", recipe: str = "alexnet", resolution: int | None = None,
-               eval_subset: int | None = None, name: str = "pooling") -> Experiment:
-    """The same net with each pooling (``'overlap'``, ``'max'``, ``'avg'``, ``'stochastic'``) × seeds.
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 04's parameters; the defaults are the quick preset."""
 
-    Args:
-        poolings: variant names, each passed as the model's ``pooling`` option; ``'overlap'`` and
-            ``'max'`` are required (the paper's pair), ``'avg'`` and ``'stochastic'`` are optional.
-        norm: the model's ``norm`` option (``'lrn'`` as in the paper, ``None``, ``'batch'``).
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, model, recipe, resolution,
-            eval_subset: see :class:`cnnkit.config.RunConfig`.
-        name: the experiment's name (its folder in the results store).
+    dataset: str = "fashion_mnist"  # the paper used ImageNet; Zeiler & Fergus "cifar10"
+    poolings: tuple[str, ...] = ("overlap", "max")  # the paper's pair, max 3x3/2 vs 2x2/2; may add "avg", "stochastic"
+    seeds: tuple[int, ...] = (0, 1, 2, 3)  # runs are paired by seed (same subset, same data order in every arm)
+    subset: int | None = 2400  # training examples, class-balanced (None: all)
+    eval_subset: int | None = 2000  # validation and test examples (None: as subset); more test images, less noise
+    resolution: int | None = 16  # images resized to 16x16 (maps 16 → 8 → 4 → 2; None: native)
+    epochs: int = 2  # passes over the training subset; AlexNet: about 90
+    gap_row: bool = False  # judge "overlapping overfits less": needs runs long enough to overfit (preset paper)
+    batch_size: int = 32  # more updates per image for short runs; the paper (and preset paper): 128
+    augment: str = "none"  # AlexNet: random crops and mirror images ("alexnet")
+    bn_momentum: float = 0.9  # only used with norm "batch"
+    norm: str | None = "lrn"  # the net's normalisation: "lrn" (AlexNet), None or "batch"
+
+    def __post_init__(self):
+        super().__post_init__()
+        checked_variants(self.poolings, f"poolings must include 'overlap' and 'max' once each and may add 'avg' "
+                                        f"and 'stochastic' (choices {list(POOLINGS)})",
+                         choices=POOLINGS, required=("overlap", "max"))
+
+
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # COMMON's tiny budget on the paper's pair only (overlapping vs non-overlapping max), the quick grid;
+    # avg/stochastic pooling are layer-tested.
+    "smoke": {},
+    # Krizhevsky et al. 2012 §3.4 measured on ImageNet; CIFAR-10 is Zeiler & Fergus' stochastic-pooling set.
+    "paper": {"dataset": "cifar10", "epochs": 100, "poolings": ("overlap", "max", "avg", "stochastic"),
+              "gap_row": True, "resolution": None},
+}
+
+
+def experiment(p: Params = Params(), *, name: str = "pooling") -> Experiment:
+    """The same net (:data:`MODEL`) with each pooling of ``p.poolings`` × seeds.
+
+    Each variant is named after the pooling it passes as the model's ``pooling`` option
+    (``'overlap'``, ``'max'``, ``'avg'``, ``'stochastic'``); ``p.norm`` is its ``norm`` option.
     """
-    poolings = checked_variants(poolings, f"poolings must include 'overlap' and 'max' once each and may add 'avg' "
-                                          f"and 'stochastic' (choices {list(POOLINGS)})",
-                                choices=POOLINGS, required=("overlap", "max"))
-    base = base_config(model=model, dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       eval_subset=eval_subset)
-    base["model_options"] = {"norm": norm}
-    variants = {p: {"model_options.pooling": p} for p in poolings}
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+    base = base_config(model=MODEL, dataset=p.dataset, subset=p.subset, epochs=p.epochs, batch_size=p.batch_size,
+                       augment=p.augment, bn_momentum=p.bn_momentum, recipe=RECIPE, resolution=p.resolution,
+                       eval_subset=p.eval_subset)
+    base["model_options"] = {"norm": p.norm}
+    variants = {pool: {"model_options.pooling": pool} for pool in p.poolings}
+    return Experiment(name, base, variants=variants, seeds=p.seeds)
+
+
+def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
+    """Train :func:`experiment` of ``p`` in ``workers`` processes; finished runs are kept, interrupted ones resume."""
+    return run_grid(experiment(p), root, workers=workers, **kwargs)
 
 
 def _gap(runs: pd.DataFrame) -> pd.DataFrame:
@@ -101,38 +146,70 @@ def mechanics_rows(checks: pd.DataFrame, examples: Mapping[str, np.ndarray],
     return rows
 
 
-def summary_rows(runs: pd.DataFrame, *, gap_row: bool = False) -> list[Row]:
+def summary_rows(runs: pd.DataFrame, p: Params = Params()) -> list[Row]:
     """Overlapping against non-overlapping pooling (the paper: −0.4 pp top-1), then the other poolings.
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
-        gap_row: add the generalisation-gap row (test − train error; the paper: overlapping overfits
-            slightly less, no number). Off by default: a run short enough not to overfit cannot decide it.
+        p: the parameters the runs used: its ``poolings`` name the arms; ``gap_row`` adds the
+            generalisation-gap row (test − train error; the paper: overlapping overfits slightly less, no
+            number). Off in the quick preset: a run short enough not to overfit cannot decide it.
 
     Returns:
-        ``overlap − max`` test error (headline; one-sided paired t, the paper: negative); the gap row
-        if ``gap_row`` and ``train_error`` was recorded; ``stochastic − max`` and ``stochastic − avg`` test
-        error (Zeiler & Fergus: negative) for the variants that ran; each variant's test error
-        (not comparable: another data set and budget).
+        ``overlap − max`` test error (headline; :data:`CLAIMS`: negative); the gap row if ``p.gap_row`` and
+        ``train_error`` was recorded; ``stochastic − max`` and ``stochastic − avg`` test error (Zeiler &
+        Fergus: negative) where both arms are in ``p.poolings``; each pooling's test error (not comparable:
+        another data set and budget).
     """
     gain = ALEXNET["overlap_pool_top1_gain"]
     rows = [diff_row(runs, "max", "overlap", "test_error",
                      quantity="test error, overlapping 3x3/2 − non-overlapping 2x2/2",
                      reference=f"−{100 * gain.value:.1f} pp ({gain.source}, ImageNet top-1; top-5 −0.3 pp)",
-                     expect="negative", headline=True, note="paired by seed (same subset and data order)")]
-    if gap_row and "train_error" in runs.columns and not finished(runs, "overlap", "train_error").empty:
+                     expect=CLAIMS["overlap"], headline=True, note="paired by seed (same subset and data order)")]
+    if p.gap_row and "train_error" in runs.columns and not finished(runs, "overlap", "train_error").empty:
         rows.append(diff_row(_gap(runs), "max", "overlap", "test_error",
                              quantity="generalisation gap (test − train error), overlapping − non-overlapping",
                              reference=f"negative: 'slightly more difficult to overfit' ({gain.source})",
-                             expect="negative", note="train error is the running mean of the last epoch"))
-    variants = list(dict.fromkeys(runs["variant"]))
+                             expect=CLAIMS["overlap_gap"], note="train error is the running mean of the last epoch"))
     stochastic = POOLING["stochastic_cifar_test_error"]
     for other in ("max", "avg"):
-        if "stochastic" in variants and other in variants:
+        if "stochastic" in p.poolings and other in p.poolings:
             rows.append(diff_row(runs, other, "stochastic", "test_error",
                                  quantity=f"test error, stochastic − {_LABELS[other]}",
-                                 reference=f"negative ({stochastic.source}, CIFAR-10)", expect="negative"))
+                                 reference=f"negative ({stochastic.source}, CIFAR-10)", expect=CLAIMS["stochastic"]))
     refs = {"stochastic": stochastic.text()}
-    rows += [absolute_row(f"test error, {_LABELS.get(v, v)}", mean_text(runs, v, "test_error"), refs.get(v, "—"))
-             for v in variants]
+    rows += [absolute_row(f"test error, {_LABELS[v]}", mean_text(runs, v, "test_error"), refs.get(v, "—"))
+             for v in p.poolings]
     return rows
+
+
+def iterations(p: Params) -> str:
+    """The training iterations of a run with ``p``, as text (full batches: ``subset // batch_size`` per epoch)."""
+    if p.subset is None:
+        return f"{p.epochs} epochs of the whole training split"
+    return f"{p.epochs} × {p.subset // p.batch_size} = {p.epochs * (p.subset // p.batch_size)} iterations"
+
+
+def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What a run with the parameters ``p`` does differently from the paper (a table for the report).
+
+    With the ``runs`` frame, a row says how many runs finished and how many converged.
+    """
+    res = f"{p.resolution}x{p.resolution}" if p.resolution else "native size"
+    arms = ", ".join(_LABELS[v] for v in p.poolings)
+    rows = [("data", f"{p.dataset} at {res}, {p.subset or 'all'} training images",
+             "ImageNet, 224x224 crops of 256x256 images, 1.2M images (stochastic pooling: CIFAR-10)"),
+            ("net", f"{MODEL} (AlexNet's CIFAR net), normalisation {p.norm}", "AlexNet: 5 conv + 3 FC layers, LRN"),
+            ("poolings compared", arms, "overlapping max 3x3/2 vs max 2x2/2 (Zeiler & Fergus: max, avg, stochastic)"),
+            ("training", f"{iterations(p)} of batch {p.batch_size}, recipe {RECIPE}",
+             "about 90 epochs of batch 128, SGD momentum 0.9, lr 0.01 ÷10 on plateau"),
+            ("augmentation", p.augment, "random 224x224 crops, mirror images, PCA colour jitter"),
+            ("overfitting claim", "judged (gap_row)" if p.gap_row else "not judged (gap_row False)",
+             "'slightly more difficult to overfit', no number"),
+            ("what is judged", "the direction of overlap − max, paired by seed", "−0.4 pp top-1, −0.3 pp top-5"),
+            ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per setting")]
+    if runs is not None and "status" in runs:
+        done = runs[runs["status"].isin(FINISHED)]
+        converged = int(done["converged"].fillna(False).astype(bool).sum()) if "converged" in done else 0
+        rows.append(("runs", f"{len(done)} of {len(runs)} finished, {converged} converged", "—"))
+    return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "Krizhevsky et al. 2012"])

@@ -7,7 +7,7 @@ test folders have no ``__init__.py``, so basenames must be unique.)
 import pandas as pd
 import pytest
 
-from cnnkit.studies import pooling
+from cnnkit.studies import pooling, resolve
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def runs_frame(test_error: dict[str, list[float]], train_error: dict[str, list[f
 
 
 def test_experiment_grid():
-    exp = pooling.experiment(seeds=[0, 1], norm=None, subset=256, epochs=1)
+    exp = pooling.experiment(pooling.Params(poolings=pooling.POOLINGS, seeds=(0, 1), norm=None, subset=256, epochs=1))
     specs = exp.runs()
     assert sorted(s.run_id for s in specs) == sorted(f"{p}__s{seed}" for p in pooling.POOLINGS for seed in (0, 1))
     options = {s.run_id: s.config["model_options"] for s in specs}
@@ -41,9 +41,9 @@ def test_experiment_grid():
 
 @pytest.mark.parametrize("poolings", [["overlap"], ["max", "avg"], ["overlap", "max", "median"],
                                       ["overlap", "max", "max"]])
-def test_experiment_rejects_bad_poolings(poolings):
+def test_params_reject_bad_poolings(poolings):
     with pytest.raises(ValueError, match="poolings must include 'overlap' and 'max'"):
-        pooling.experiment(poolings=poolings)
+        pooling.Params(poolings=poolings)
 
 
 def test_rows_agree_when_overlapping_pooling_wins_on_every_seed():
@@ -51,7 +51,8 @@ def test_rows_agree_when_overlapping_pooling_wins_on_every_seed():
                        "avg": [0.120, 0.122, 0.124], "stochastic": [0.090, 0.092, 0.094]},
                       train_error={"overlap": [0.05, 0.05, 0.05], "max": [0.03, 0.03, 0.03],
                                    "avg": [0.06, 0.06, 0.06], "stochastic": [0.08, 0.08, 0.08]})
-    rows = pooling.summary_rows(runs, gap_row=True)
+    every = pooling.Params(poolings=pooling.POOLINGS)
+    rows = pooling.summary_rows(runs, every.replace(gap_row=True))
     assert [r.quantity for r in rows[:4]] == [
         "test error, overlapping 3x3/2 − non-overlapping 2x2/2",
         "generalisation gap (test − train error), overlapping − non-overlapping",
@@ -65,7 +66,8 @@ def test_rows_agree_when_overlapping_pooling_wins_on_every_seed():
     assert [r.quantity for r in rows[4:]] == ["test error, overlapping max 3x3/2", "test error, max 2x2/2",
                                               "test error, average 2x2/2", "test error, stochastic 2x2/2"]
     assert {r.verdict for r in rows[4:]} == {"not comparable"} and rows[7].reference.startswith("15.13 %")
-    assert len(pooling.summary_rows(runs)) == 7  # the gap row only on request
+    assert len(pooling.summary_rows(runs, every)) == 7  # the gap row only on request
+    assert [r.judged_at for r in rows[:4]] == ["trained"] * 4 and rows[0].converged is None  # no converged column
 
 
 def test_rows_disagree_or_stay_inconclusive():
@@ -92,3 +94,23 @@ def test_mechanics_rows_decide_exactly():
     assert pooling.mechanics_rows(broken, examples)[0].verdict == "disagrees"
     wrong = {**examples, "avg_grad": examples["avg_grad"] * 2}
     assert pooling.mechanics_rows(checks, wrong)[1].verdict == "disagrees"
+
+
+def test_trained_claims_wait_for_converged_runs():
+    runs = runs_frame({"overlap": [0.100, 0.102, 0.104], "max": [0.110, 0.112, 0.114]})
+    runs["converged"] = [True, True, False, True, True, True]
+    row = pooling.summary_rows(runs)[0]
+    assert row.verdict == "not converged" and row.converged is False and row.measured.startswith("-1.00 pp")
+    assert pooling.summary_rows(runs.assign(converged=True))[0].verdict == "agrees"
+
+
+def test_differences_follow_the_parameters():
+    quick = pooling.differences(pooling.Params()).set_index("")
+    assert list(pooling.differences(pooling.Params()).columns) == ["", "here", "Krizhevsky et al. 2012"]
+    assert quick.loc["training", "here"].startswith("2 × 75 = 150 iterations of batch 32")
+    assert quick.loc["data", "here"] == "fashion_mnist at 16x16, 2400 training images"
+    paper = pooling.differences(resolve(pooling, "paper")).set_index("")
+    assert paper.loc["training", "here"].startswith("100 epochs of the whole training split")
+    assert paper.loc["overfitting claim", "here"] == "judged (gap_row)"
+    runs = runs_frame({"overlap": [0.1, 0.1], "max": [0.1, 0.1]}).assign(converged=[True, False, True, True])
+    assert pooling.differences(pooling.Params(), runs).set_index("").loc["runs", "here"] == "4 of 4 finished, 3 converged"
