@@ -19,16 +19,71 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from cnnkit import models as registry
 from cnnkit import stats
+from cnnkit._status import FAILED, FINISHED
 from cnnkit.ablation import Experiment, summarize
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.models.alexnet import MIDDLE_LAYERS
 from cnnkit.notebook.report import Row
 from cnnkit.reference import (FASHION_MNIST_ACCURACY, KERAS_APPLICATIONS_PARAMS, RESNET_CIFAR_PARAMS, ZOO)
-from cnnkit.studies._common import absolute_row, base_config, diff_row
+from cnnkit.studies._common import absolute_row, base_config, diff_row, run_grid
+from cnnkit.studies._spec import StudyParams
+
+NOTEBOOK = "09_model_zoo"
+WORKERS = 2  # training processes of the grids
+
+# What the papers say, declared before any run. Counts are exact checks of builders (nothing trained);
+# the AlexNet ablation is about the final error of trained nets.
+CLAIMS = {
+    "drop_layer": Claim("positive"),  # §4: AlexNet without a middle convolution − full, test error > 0 (≈ +2 pp)
+    "keras_params": Claim("equivalent", margin=0.5, judged_at=None),  # the same count as keras.applications
+    "table6_params": Claim("equivalent", margin=0.005e6, judged_at=None),  # Table 6's two digits (0.27 M: ±0.005 M)
+}
+ABLATION_MODEL = "alexnet_cifar"  # AlexNet's own CIFAR net (three convolutions): the ablation's model
+
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 09's parameters; the defaults are the quick preset."""
+
+    dataset: str = "fashion_mnist"  # the zoo scale is this data set's image size; "cifar10" for 32x32x3
+    models: tuple[str, ...] | None = ("lenet5", "alexnet_cifar")  # trained under one budget; None: all that fit
+    listed: tuple[str, ...] | None = None  # models in the table (counted only); None: every registered model
+    seeds: tuple[int, ...] = (0, 1, 2)  # the AlexNet ablation's seeds, its runs paired by seed (the table: zoo_seeds)
+    subset: int | None = 1500  # training images, class-balanced (None: all)
+    eval_subset: int | None = 2000  # validation and test images (None: as subset)
+    epochs: int = 2  # the same budget for every model (and the ablation)
+    batch_size: int = 32  # one batch size for every model; most papers: 128 or 256
+    augment: str = "none"  # the papers augment (crops, flips); "resnet_cifar" for pad, crop and flip
+    bn_momentum: float = 0.9  # Keras' 0.99 is too slow for a few dozen steps (REFERENCE.md)
+    recipe: str = "adam"  # one recipe for every model (Adam 1e-3): no per-model tuning
+    drop_layer: int = 2  # AlexNet ablation: the middle convolution of alexnet_cifar to remove
+    zoo_seeds: tuple[int, ...] = (0,)  # seeds of the zoo table (accuracy only, not judged); the ablation uses seeds
+    ablation_resolution: int | None = 16  # the ablation's input side (16: a third of the MACs at 28; None: native)
+
+    def __post_init__(self):
+        super().__post_init__()
+        resolve_models(self.models, trainable=True)
+        resolve_models(self.listed)
+        if self.drop_layer not in MIDDLE_LAYERS[ABLATION_MODEL]:
+            raise ValueError(f"drop_layer={self.drop_layer!r} is not a middle convolution of {ABLATION_MODEL}; "
+                             f"choose one of {list(MIDDLE_LAYERS[ABLATION_MODEL])}")
+
+
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # One tiny net trained (alexnet_cifar trains in the ablation); counted: it, AlexNet's CIFAR net, a Table 6
+    # ResNet, a keras.applications net, a native-only one.
+    "smoke": {"models": ("lenet5",), "listed": ("lenet5", "alexnet_cifar", "resnet20", "mobilenet", "alexnet")},
+    # Every model that fits 32x32 (None), CIFAR-10, 30 augmented epochs of one recipe: a GPU job.
+    "paper": {"dataset": "cifar10", "models": None, "epochs": 30, "augment": "resnet_cifar",
+              "zoo_seeds": (0, 1, 2, 3, 4), "ablation_resolution": None},
+}
 
 # Models that make no sense at CIFAR/Fashion-MNIST scale, with the reason (listed at native size only).
 NATIVE_ONLY = {
@@ -115,7 +170,7 @@ def resolve_models(names: Sequence[str] | None, *, trainable: bool = False) -> l
 
 
 def _shape_text(shape: Sequence[int]) -> str:
-    return "x".join(str(d) for d in shape)
+    return "x".join(map(str, shape))
 
 
 def count(name: str, input_shape: Sequence[int], num_classes: int, **options) -> dict[str, int]:
@@ -219,8 +274,8 @@ def _failures(runs: pd.DataFrame | None) -> dict[str, str]:
     """Model → the error of its first failed run, for models none of whose runs finished."""
     if runs is None or not len(runs) or "status" not in runs:
         return {}
-    finished = set(runs.loc[runs["status"].isin(["done", "diverged"]), "variant"])
-    failed = runs[(runs["status"] == "failed") & ~runs["variant"].isin(finished)].reindex(columns=["variant", "error"])
+    finished = set(runs.loc[runs["status"].isin(FINISHED), "variant"])
+    failed = runs[(runs["status"] == FAILED) & ~runs["variant"].isin(finished)].reindex(columns=["variant", "error"])
     return {m: str(e)[:120] for m, e in failed.groupby("variant", sort=False)["error"].first().items()}
 
 
@@ -317,25 +372,17 @@ def plot_pareto(table: pd.DataFrame, *, ax=None):
 
 # --- experiments ---------------------------------------------------------------------------------------
 
-def experiment(*, models: Sequence[str] | None = ("lenet5", "alexnet_cifar", "resnet20"), seeds: Sequence[int] = (0, 1),
-               dataset: str = "fashion_mnist", subset: int | None = 2000, epochs: int = 2, batch_size: int = 64,
-               augment: str = "none", bn_momentum: float = 0.9, recipe: str = "adam",
-               resolution: int | None = None, eval_subset: int | None = None, name: str = "zoo") -> Experiment:
-    """Every model in ``models`` at the zoo scale (:func:`zoo_options`) × seeds, one shared budget.
+def experiment(p: Params = Params(), *, name: str = "zoo") -> Experiment:
+    """Every model in ``p.models`` at the zoo scale (:func:`zoo_options`) × ``p.zoo_seeds``, one shared budget.
 
-    Args:
-        models: registered names, or ``None`` for every model :func:`zoo_options` can build (a GPU job).
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution, eval_subset:
-            see :class:`cnnkit.config.RunConfig`; one recipe for every model (default Adam 1e-3:
-            no per-model tuning, so the comparison is of architectures, not of tuning effort).
-        name: the experiment's folder in the results store.
+    One recipe for every model (``p.recipe``, Adam 1e-3 by default: no per-model tuning, so the
+    comparison is of architectures, not of tuning effort); ``name`` is the folder in the results store.
     """
-    names = resolve_models(models, trainable=True)
-    base = base_config(model=names[0], dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       eval_subset=eval_subset)
+    names = resolve_models(p.models, trainable=True)
+    base = base_config(model=names[0], dataset=p.dataset, subset=p.subset, epochs=p.epochs, batch_size=p.batch_size,
+                       augment=p.augment, bn_momentum=p.bn_momentum, recipe=p.recipe, eval_subset=p.eval_subset)
     variants = {n: {"model": n, "model_options": zoo_options(n)} for n in names}
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+    return Experiment(name, base, variants=variants, seeds=p.zoo_seeds)
 
 
 def ablation_variant(drop_layer: int) -> str:
@@ -343,28 +390,25 @@ def ablation_variant(drop_layer: int) -> str:
     return f"without-conv{drop_layer}"
 
 
-def ablation_experiment(*, drop_layer: int = 2, model: str = "alexnet_cifar", seeds: Sequence[int] = (0, 1),
-                        dataset: str = "fashion_mnist", subset: int | None = 2000, epochs: int = 2,
-                        batch_size: int = 64, augment: str = "none", bn_momentum: float = 0.9,
-                        recipe: str = "adam", resolution: int | None = None, eval_subset: int | None = None,
-                        name: str = "alexnet_drop_layer") -> Experiment:
-    """AlexNet full vs without one middle convolution (``drop_layer``) × seeds (Krizhevsky et al. 2012, §4).
+def ablation_experiment(p: Params = Params(), *, name: str = "alexnet_drop_layer") -> Experiment:
+    """:data:`ABLATION_MODEL` full vs without its middle convolution ``p.drop_layer`` × ``p.seeds``
+    (Krizhevsky et al. 2012, §4), at ``p.ablation_resolution``, with the zoo's budget and recipe."""
+    base = base_config(model=ABLATION_MODEL, dataset=p.dataset, subset=p.subset, epochs=p.epochs,
+                       batch_size=p.batch_size, augment=p.augment, bn_momentum=p.bn_momentum, recipe=p.recipe,
+                       resolution=p.ablation_resolution, eval_subset=p.eval_subset)
+    variants = {"full": {}, ablation_variant(p.drop_layer): {"model_options": {"drop_layer": p.drop_layer}}}
+    return Experiment(name, base, variants=variants, seeds=p.seeds)
 
-    Args:
-        drop_layer: the convolution to remove (1-based): 2 for ``alexnet_cifar``; 2, 3 or 4 for ``alexnet``.
-        model: ``"alexnet_cifar"`` (default) or ``"alexnet"`` (the ImageNet form; needs >= 64x64 inputs).
-        Others: as in :func:`experiment`.
-    """
-    if model not in MIDDLE_LAYERS:
-        raise ValueError(f"the depth ablation needs an AlexNet ({list(MIDDLE_LAYERS)}), got {model!r}")
-    if isinstance(drop_layer, bool) or drop_layer not in MIDDLE_LAYERS[model]:
-        raise ValueError(f"drop_layer={drop_layer!r} is not a middle convolution of {model}; "
-                         f"choose one of {list(MIDDLE_LAYERS[model])}")
-    base = base_config(model=model, dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       eval_subset=eval_subset)
-    variants = {"full": {}, ablation_variant(drop_layer): {"model_options": {"drop_layer": drop_layer}}}
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+
+def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
+    """Train :func:`experiment` of ``p``; a model that fails to train is a "training failed" note in the table,
+    not an error (``require="nothing"``, unless ``kwargs`` say otherwise)."""
+    return run_grid(experiment(p), root, workers=workers, **{"require": "nothing", **kwargs})
+
+
+def run_ablation(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
+    """Train :func:`ablation_experiment` of ``p`` (its runs are judged: every one must finish)."""
+    return run_grid(ablation_experiment(p), root, workers=workers, **kwargs)
 
 
 # --- measured vs reference ----------------------------------------------------------------------------
@@ -379,36 +423,42 @@ def _count_rows(table: pd.DataFrame) -> list[Row]:
         value = r["native_params"] if keras_ref else r["native_trainable"]
         kind = "parameters" if keras_ref else "trainable parameters"
         ref_text = f"{int(r['reference_params']):,}" if keras_ref else f"{r['reference_params'] / 1e6:.2g} M"
+        claim = CLAIMS["keras_params" if keras_ref else "table6_params"]
         rows.append(Row(f"{kind}, {r['model']} ({r['native_input']})", f"{int(value):,}",
                         f"{ref_text} ({r['reference']})", "agrees" if r["params_match"] else "disagrees", "",
-                        r["model"] == HEADLINE_COUNT, "exact count" if keras_ref else "count, to the table's rounding"))
+                        r["model"] == HEADLINE_COUNT, "exact count" if keras_ref else "count, to the table's rounding",
+                        judged_at=claim.judged_at))
     return rows
 
 
-def summary_rows(table: pd.DataFrame, ablation_runs: pd.DataFrame | None = None, *, drop_layer: int = 2,
-                 dataset: str = "fashion_mnist") -> list[Row]:
+def summary_rows(runs: pd.DataFrame | None, p: Params = Params(), table: pd.DataFrame | None = None) -> list[Row]:
     """Parameter counts vs the references, AlexNet's depth ablation, the front, accuracies beside the README's.
 
     Args:
-        table: :func:`zoo_table`.
-        ablation_runs: :meth:`Results.runs` of :func:`ablation_experiment` (``None``: no ablation row).
-        drop_layer: the layer that experiment removed.
-        dataset: the data set trained on; Fashion-MNIST accuracies get its README's figures beside them.
+        runs: :meth:`Results.runs` of :func:`ablation_experiment` (``None``: no ablation row).
+        p: the parameters the runs used (the layer removed, the data set).
+        table: :func:`zoo_table` (``None``: no count, front or accuracy rows).
 
     Returns:
         One row per model with a reference count (keras.applications: exact; He et al. Table 6: two
         significant digits), the ablation's test error difference (paper: about +2 pp top-1; the
-        verdict is its sign, one-sided paired t; a headline), the models on the Pareto front and each
-        trained model's accuracy next to the Fashion-MNIST README (no reference on this budget: not comparable).
+        verdict is its sign, one-sided paired t, on trained nets; a headline), the models on the Pareto
+        front and each trained model's accuracy next to the Fashion-MNIST README (not comparable).
     """
-    rows = _count_rows(table)
+    rows = [] if table is None else _count_rows(table)
     drop = ZOO["alexnet_drop_middle_layer"]
-    if ablation_runs is not None:
-        rows.append(diff_row(ablation_runs, "full", ablation_variant(drop_layer), "test_error",
-                             quantity=f"test error, AlexNet without conv{drop_layer} − full",
+    if runs is not None:
+        rows.append(diff_row(runs, "full", ablation_variant(p.drop_layer), "test_error",
+                             quantity=f"test error, AlexNet without conv{p.drop_layer} − full",
                              reference=f"≈ +{100 * drop.value:.0f} pp top-1 ({drop.source}, ImageNet)",
-                             expect="positive", headline=True,
+                             expect=CLAIMS["drop_layer"], headline=True,
                              note="verdict on the sign, runs paired by seed; the size depends on data and budget"))
+    return rows if table is None else rows + _table_rows(table, p.dataset)
+
+
+def _table_rows(table: pd.DataFrame, dataset: str) -> list[Row]:
+    """The Pareto front and (Fashion-MNIST) each trained model's accuracy beside the README's: not comparable."""
+    rows = []
     front = table[table["pareto"]]
     if len(front):
         rows.append(absolute_row("models on the accuracy-vs-MACs Pareto front",
@@ -423,3 +473,23 @@ def summary_rows(table: pd.DataFrame, ablation_runs: pd.DataFrame | None = None,
                                      f"{ref:.3f} (Fashion-MNIST README, user submission)",
                                      "the README's runs train far longer, on all 60k images"))
     return rows
+
+
+def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What a run with ``p`` does differently from the papers (with the ablation's ``runs``: how many converged)."""
+    res = f"{p.ablation_resolution}x{p.ablation_resolution}" if p.ablation_resolution else "native size"
+    rows = [("data", f"{p.dataset} at its native size, {p.subset or 'all'} training images",
+             "each paper's own: ImageNet at 224x224 or CIFAR-10 at 32x32, all images"),
+            ("budget", f"{p.epochs} epochs × batch {p.batch_size}, the same for every model",
+             "each paper's schedule (tens to hundreds of epochs)"),
+            ("recipe", f"{p.recipe} for every model, no per-model tuning", "each paper's tuned recipe"),
+            ("augmentation", p.augment, "each paper's own (crops, flips, colour)"),
+            ("seeds", f"{len(p.zoo_seeds)} per model in the table; {len(p.seeds)}, paired, in the ablation",
+             "one run per model"),
+            ("AlexNet ablation", f"{ABLATION_MODEL} (three convolutions) without conv{p.drop_layer}, at {res}",
+             "AlexNet (five convolutions), any middle one removed, ImageNet top-1")]
+    if runs is not None and "converged" in runs:
+        done = runs[runs["status"].isin(FINISHED)]
+        rows.append(("converged (ablation runs)", f"{int(done['converged'].fillna(False).astype(bool).sum())} "
+                     f"of {len(done)}", "trained to the end of the schedule"))
+    return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "the papers"])

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cnnkit.config import RunConfig
+from cnnkit.train.config import RunConfig
 from cnnkit.notebook.report import Row
-from cnnkit.studies import zoo
+from cnnkit.studies import resolve, zoo
 
 
 @pytest.fixture(autouse=True)
@@ -167,25 +167,41 @@ def test_plot_pareto_draws_the_trained_models_and_refuses_an_empty_table():
 # --- experiments ------------------------------------------------------------------------------------
 
 def test_experiment_grid_one_variant_per_model_at_zoo_scale():
-    exp = zoo.experiment(models=["lenet5", "resnet50", "vgg11"], seeds=[0, 1], subset=100, epochs=1)
+    exp = zoo.experiment(zoo.Params(models=["lenet5", "resnet50", "vgg11"], zoo_seeds=[0, 1], subset=100, epochs=1))
     assert list(exp.variants) == ["lenet5", "resnet50", "vgg11"] and exp.seeds == (0, 1)
     assert exp.variants["resnet50"] == {"model": "resnet50", "model_options": {"cifar_stem": True}}
     specs = exp.runs()  # every config passes RunConfig
     assert len(specs) == 6 and {s.config["recipe"] for s in specs} == {"adam"}
     assert {s.config["subset"] for s in specs} == {100}
-    with pytest.raises(ValueError, match="cannot be trained"):
-        zoo.experiment(models=["zfnet"])
+    assert zoo.experiment().seeds == zoo.Params().zoo_seeds  # the table's seeds, not the ablation's
+
+
+@pytest.mark.parametrize("changes, match", [({"models": ["zfnet"]}, "cannot be trained"),
+                                            ({"models": "lenet5"}, "expects"),
+                                            ({"listed": ["lenet6"]}, "unknown model"),
+                                            ({"drop_layer": 3}, "middle convolution"),
+                                            ({"drop_layer": True}, "expects int")])
+def test_params_are_checked_when_made(changes, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.Params(**changes)
 
 
 def test_ablation_experiment_full_vs_without_a_middle_layer():
-    exp = zoo.ablation_experiment(seeds=[0, 1, 2])
+    exp = zoo.ablation_experiment(zoo.Params(seeds=[0, 1, 2]))
     assert exp.variants == {"full": {}, "without-conv2": {"model_options": {"drop_layer": 2}}}
     cfg = RunConfig.from_dict(exp.config("without-conv2", 1))
     assert (cfg.model, cfg.model_options, cfg.seed) == ("alexnet_cifar", {"drop_layer": 2}, 1)
-    assert list(zoo.ablation_experiment(model="alexnet", drop_layer=4).variants) == ["full", "without-conv4"]
-    for bad in (dict(drop_layer=3), dict(model="alexnet", drop_layer=5), dict(model="vgg11")):
-        with pytest.raises(ValueError, match="drop_layer|AlexNet"):
-            zoo.ablation_experiment(**bad)
+    assert cfg.resolution == zoo.Params().ablation_resolution and exp.seeds == (0, 1, 2)
+    native = RunConfig.from_dict(zoo.ablation_experiment(zoo.Params(ablation_resolution=None)).config("full", 0))
+    assert native.resolution is None
+
+
+def test_run_trains_each_grid_with_its_policy(monkeypatch):
+    calls = []
+    monkeypatch.setattr(zoo, "run_grid", lambda exp, root, **kw: calls.append((exp.name, root, kw)))
+    zoo.run(zoo.Params(), "r", workers=1)
+    zoo.run_ablation(zoo.Params(), "r")
+    assert calls == [("zoo", "r", {"workers": 1, "require": "nothing"}), ("alexnet_drop_layer", "r", {"workers": 2})]
 
 
 # --- summary rows -----------------------------------------------------------------------------------
@@ -201,7 +217,7 @@ def test_summary_rows_on_hand_made_frames():
     ablation = pd.DataFrame([{"variant": v, "seed": s, "status": "done", "test_error": e}
                              for v, errs in {"full": [0.20, 0.21, 0.22], "without-conv2": [0.25, 0.26, 0.27]}.items()
                              for s, e in enumerate(errs)])
-    rows = zoo.summary_rows(table, ablation)
+    rows = zoo.summary_rows(ablation, zoo.Params(), table)
     assert all(isinstance(r, Row) for r in rows)
     by = {r.quantity.split(" (")[0]: r for r in rows}
     assert by["parameters, big"].verdict == "agrees" and by["parameters, big"].measured == "1,000,000"
@@ -209,13 +225,30 @@ def test_summary_rows_on_hand_made_frames():
     drop = by["test error, AlexNet without conv2 − full"]
     assert drop.verdict == "agrees" and drop.measured.startswith("+5.00 pp") and "+2 pp" in drop.reference
     assert drop.headline and drop.test.startswith("one-sided paired t")  # +5 pp on every seed: exact when paired
+    assert (drop.judged_at, by["parameters, big"].judged_at) == ("trained", None)  # counts: nothing trained
     front = by["models on the accuracy-vs-MACs Pareto front"]
     assert front.verdict == "not comparable"
     assert front.measured.startswith("vgg16 (0.810") and "big (0.910" in front.measured
     vgg = by["test accuracy, vgg16"]
     assert vgg.reference.startswith("0.935") and vgg.verdict == "not comparable"
     mixed = ablation.assign(test_error=[0.20, 0.21, 0.22, 0.19, 0.26, 0.23])  # −1, +5, +1 pp
-    (row,) = [r for r in zoo.summary_rows(table, mixed) if r.quantity.startswith("test error, AlexNet")]
+    (row,) = [r for r in zoo.summary_rows(mixed, zoo.Params(), table) if r.quantity.startswith("test error, AlexNet")]
     assert row.verdict == "inconclusive" and "seeds" in row.note
-    no_fashion = zoo.summary_rows(table, None, dataset="cifar10")
+    no_fashion = zoo.summary_rows(None, zoo.Params(dataset="cifar10"), table)
     assert not any(r.quantity.startswith(("test accuracy", "test error")) for r in no_fashion)
+    unconverged = ablation.assign(converged=[True, True, True, True, False, True])
+    (row,) = [r for r in zoo.summary_rows(unconverged) if r.quantity.startswith("test error, AlexNet")]
+    assert row.verdict == "not converged"  # a claim about trained nets: judged only where every run converged
+
+
+def test_differences_follow_the_parameters():
+    quick = zoo.differences(zoo.Params()).set_index("")
+    assert list(quick.columns) == ["here", "the papers"]
+    assert quick.loc["AlexNet ablation", "here"] == "alexnet_cifar (three convolutions) without conv2, at 16x16"
+    assert quick.loc["seeds", "here"] == "1 per model in the table; 3, paired, in the ablation"
+    paper = zoo.differences(resolve(zoo, "paper"))
+    assert paper.set_index("").loc["budget", "here"].startswith("30 epochs")
+    assert "native size" in paper.set_index("").loc["AlexNet ablation", "here"]
+    runs = pd.DataFrame({"variant": ["full", "without-conv2"], "seed": [0, 0], "status": ["done", "done"],
+                         "converged": [True, False]})
+    assert zoo.differences(zoo.Params(), runs).set_index("").loc["converged (ablation runs)", "here"] == "1 of 2"
