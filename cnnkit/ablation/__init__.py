@@ -26,7 +26,7 @@ from cnnkit.ablation.runner import RunsFailedError, is_out_of_memory, run_experi
 from cnnkit.ablation.store import SCHEMA_VERSION, SchemaError, Store, StoreWriteError
 from cnnkit.ablation.summary import compare, format_mean_ci, summarize, t_quantile_975
 
-_PLOTS = ("plot_curves", "plot_differences", "plot_final", "plot_train_vs_test", "save_figure")
+_PLOTS = ("plot_curves", "plot_differences", "plot_final", "plot_over_training", "plot_train_vs_test", "save_figure")
 
 
 def __getattr__(name: str):

@@ -22,6 +22,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from cnnkit.ablation.summary import summarize
@@ -29,7 +30,7 @@ from cnnkit.ablation.verdicts import VERDICT_COLOURS
 from cnnkit._figures import save_figure
 
 __all__ = ["DIFFERENCE_COLUMNS", "VERDICT_COLOURS", "plot_curves", "plot_differences", "plot_final",
-           "plot_train_vs_test", "save_figure"]
+           "plot_over_training", "plot_train_vs_test", "save_figure"]
 
 SPLIT_DASHES = {"train": (4, 2), "val": (1, 1.5), "test": ""}    # He et al. Fig. 6: training dashed, test solid
 SPLIT_WIDTHS = {"train": 1.3, "val": 1.6, "test": 2.2}
@@ -297,4 +298,45 @@ def plot_train_vs_test(runs: pd.DataFrame, by: str = "variant",
     for ax, metric in zip(axes, metrics):
         _final_on(ax, runs, metric, by, percent)
         ax.set_title(metric.replace("_", " "))
+    return fig
+
+
+def plot_over_training(frame: pd.DataFrame, *, scale: float = 100.0, unit: str = "pp",
+                       title: str | None = None) -> Figure:
+    """The verdict over training: each followed difference with its 90 % interval at every logged point.
+
+    One panel per ``quantity`` of ``frame`` (:func:`cnnkit.ablation.over_training.over_training`): the
+    paired difference ``b − a`` (line) and its interval (band), each point coloured by the verdict the
+    declared test gives *there*; the last quarter of the run is shaded, the zero line drawn. The
+    papers' curves answer "when"; this answers "would more training change the answer?".
+
+    Raises:
+        ValueError: an empty frame (nothing logged at two points with two seeds per arm).
+    """
+    if frame.empty:
+        raise ValueError("plot_over_training got an empty frame: no difference was logged with two seeds per arm")
+    quantities = list(dict.fromkeys(frame["quantity"]))
+    fig = Figure(figsize=(4.2 * min(len(quantities), 3), 3.4 * -(-len(quantities) // 3)), layout="constrained")
+    axes = fig.subplots(-(-len(quantities) // 3), min(len(quantities), 3), squeeze=False).ravel()
+    for ax, quantity in zip(axes, quantities):
+        part = frame[frame["quantity"] == quantity].sort_values("step")
+        x, d = part["step"].to_numpy(), scale * part["diff"].to_numpy(float)
+        ax.fill_between(x, scale * part["low"].to_numpy(float), scale * part["high"].to_numpy(float),
+                        color="0.8", alpha=0.7, lw=0)
+        ax.plot(x, d, color="0.3", lw=1.2)
+        ax.scatter(x, d, c=[VERDICT_COLOURS.get(v, "C0") for v in part["verdict"]], s=28, zorder=3)
+        ax.axvspan(0.75 * x.max(), x.max(), color="#6f42c1", alpha=0.06, lw=0)
+        ax.axhline(0, color="0.55", lw=1, zorder=0)
+        ax.set_title(str(quantity), fontsize=9)
+        ax.set_xlabel("iterations")
+        ax.set_ylabel(f"difference ({unit})" if unit else "difference")
+        ax.grid(True, alpha=0.3)
+    for ax in axes[len(quantities):]:
+        ax.set_visible(False)
+    seen = list(dict.fromkeys(frame["verdict"]))
+    handles = [Line2D([], [], marker="o", lw=0, color=VERDICT_COLOURS.get(v, "C0"), label=v) for v in seen]
+    handles.append(Patch(color="0.8", label="90 % CI"))
+    handles.append(Patch(color="#6f42c1", alpha=0.15, label="last quarter"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=8)
+    fig.suptitle(title or "The verdict over training (paired by seed, judged at every logged point)", fontsize=10)
     return fig
