@@ -4,31 +4,98 @@ The article (after the RandWire paper's introduction) names four things that mad
 higher input resolution, more depth, more width, and skip connections (residual or dense). This
 study varies each lever *alone* on one CIFAR ResNet (``resnet_cifar``) around a baseline:
 
-* resolution: :class:`~cnnkit.config.RunConfig`'s ``resolution`` (bilinear resize of the images);
+* resolution: :class:`~cnnkit.train.config.RunConfig`'s ``resolution`` (bilinear resize of the images);
 * depth: ``depth`` (6n+2 layers);
 * width: ``width``, the filters of the first stage (16 in He et al.; doubled at each stage);
 * skip connections: ``plain=True`` removes every shortcut (the plain net of He et al. Fig. 6).
 
 Every lever's runs share the baseline run (it is trained once), so each facet of
-:func:`plot_levers` shows the baseline among the lever's values.
+:func:`plot_levers` shows the baseline among the lever's values. Which lever and value a run
+stands for is read from the parameters (:func:`variant_levers`), never parsed out of its name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
+from cnnkit._status import FINISHED
 from cnnkit.ablation import Experiment, summarize
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import DESIGN_LEVERS
-from cnnkit.studies._common import absolute_row, base_config, diff_row, mean_text
+from cnnkit.studies._common import absolute_row, base_config, data_shape, diff_row, mean_text, run_grid
+from cnnkit.studies._spec import StudyParams
 
+NOTEBOOK = "10_design_levers"
+WORKERS = 2  # training processes of the grid
+
+# What the article says, declared before any run: each lever pulled alone lowers the final test error of the
+# trained net (highest − lowest value; skip: on − off), so every claim is judged on trained nets.
+CLAIMS = {
+    "resolution": Claim("negative"),  # higher input resolution → lower test error
+    "depth": Claim("negative"),       # more depth → lower test error
+    "width": Claim("negative"),       # more width → lower test error
+    "skip": Claim("negative"),        # shortcuts on → lower test error than the plain net
+}
 LEVERS = ("resolution", "depth", "width", "skip")
 BASELINE = "baseline"
-DEFAULT_BASELINE = {"resolution": 28, "depth": 14, "width": 16, "skip": True}
 HEADLINE_LEVERS = ("depth", "skip")  # the suite's theme (notebook 01): deeper nets, and shortcuts that let them train
 LEVER_FRAME_COLUMNS = ["lever", "value", "variant", "seed", "status", "test_error", "train_error", "params", "macs"]
+
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 10's parameters; the defaults are the quick preset."""
+
+    dataset: str = "fashion_mnist"  # "cifar10" for 32x32 colour images
+    resolutions: tuple[int, ...] = (16,)  # input sides; one value: not pulled (sweep down from the native size)
+    depths: tuple[int, ...] = (8, 14)  # resnet_cifar depth, 6n+2
+    widths: tuple[int, ...] = (4, 8)  # filters of the first stage (He et al.: 16), doubled at each stage
+    skips: tuple[bool, ...] = (False, True)  # identity shortcuts off (plain net) or on
+    baseline_resolution: int = 16  # the baseline run's input side; each lever varies alone around the baseline
+    baseline_depth: int = 8  # the baseline run's depth (6n+2)
+    baseline_width: int = 8  # the baseline run's first-stage filters
+    baseline_skip: bool = True  # the baseline run has identity shortcuts
+    seeds: tuple[int, ...] = (0, 1, 2)  # runs are paired by seed (same subset, same data order in every arm)
+    subset: int | None = 1000  # training images, class-balanced (None: all)
+    eval_subset: int | None = 1000  # validation and test images (None: as subset)
+    epochs: int = 2  # passes over the subset, the same for every run
+    batch_size: int = 32  # He et al.: 128
+    augment: str = "none"  # He et al.: "resnet_cifar" (pad 4, random crop, flip)
+    bn_momentum: float = 0.9  # Keras' 0.99 is too slow for a few dozen steps (REFERENCE.md)
+    recipe: str = "adam"  # Adam 1e-3 for every run
+
+    def __post_init__(self):
+        super().__post_init__()
+        for lever in LEVERS:
+            for value in (self.baseline[lever], *self.lever_values[lever]):
+                _check_value(lever, value)
+
+    @property
+    def baseline(self) -> dict:
+        """Every lever's value in the shared baseline run."""
+        return {"resolution": self.baseline_resolution, "depth": self.baseline_depth, "width": self.baseline_width,
+                "skip": self.baseline_skip}
+
+    @property
+    def lever_values(self) -> dict[str, tuple]:
+        """Lever → the values to try (the baseline's value may be listed or not)."""
+        return {"resolution": self.resolutions, "depth": self.depths, "width": self.widths, "skip": self.skips}
+
+
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # Two levers varied (resolution, skip) on a 16x16, 4-filter, 8-layer baseline: 3 runs instead of 5; the
+    # study's tests cover every lever's frame, table and rows.
+    "smoke": {"resolutions": (8, 16), "depths": (8,), "widths": (4,), "baseline_width": 4},
+    # CIFAR-10 with He et al.'s recipe (≈ 182 epochs of 45k, augmented) around ResNet-20 at 32x32.
+    "paper": {"dataset": "cifar10", "epochs": 182, "augment": "resnet_cifar", "recipe": "resnet_cifar",
+              "resolutions": (16, 24, 32), "depths": (8, 20, 56), "widths": (8, 16, 32),
+              "baseline_resolution": 32, "baseline_depth": 20, "baseline_width": 16},
+}
 
 
 def variant_name(lever: str, value) -> str:
@@ -36,68 +103,6 @@ def variant_name(lever: str, value) -> str:
     if lever not in LEVERS:
         raise ValueError(f"unknown lever {lever!r}; choose one of {list(LEVERS)}")
     return f"skip={'on' if value else 'off'}" if lever == "skip" else f"{lever}={value}"
-
-
-def parse_variant(name: str) -> tuple[str, int | bool]:
-    """Inverse of :func:`variant_name`: ``'depth=8'`` → ``('depth', 8)``, ``'skip=off'`` → ``('skip', False)``."""
-    lever, _, text = name.partition("=")
-    if lever not in LEVERS or not text:
-        raise ValueError(f"{name!r} is not a lever variant like 'depth=8' or 'skip=off' (levers {list(LEVERS)})")
-    if lever == "skip":
-        if text not in ("on", "off"):
-            raise ValueError(f"{name!r}: skip must be 'on' or 'off'")
-        return lever, text == "on"
-    return lever, int(text)
-
-
-def _overrides(lever: str, value) -> dict:
-    if lever == "resolution":
-        return {"resolution": value}
-    if lever == "skip":
-        return {"model_options.plain": not value}
-    return {f"model_options.{lever}": value}
-
-
-def check_baseline(baseline: Mapping) -> dict:
-    """``baseline`` with every lever set and checked; raises ``ValueError`` naming the bad entry."""
-    baseline = dict(baseline)
-    if set(baseline) != set(LEVERS):
-        raise ValueError(f"baseline must set exactly the levers {list(LEVERS)}, got keys {sorted(baseline)}")
-    for lever in ("resolution", "depth", "width"):
-        value = baseline[lever]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"baseline[{lever!r}] must be a positive int, got {value!r}")
-    if not isinstance(baseline["skip"], bool):
-        raise ValueError(f"baseline['skip'] must be True (shortcuts on) or False, got {baseline['skip']!r}")
-    return baseline
-
-
-def lever_variants(baseline: Mapping, values: Mapping[str, Sequence]) -> dict[str, dict]:
-    """Variant name → config overrides: ``'baseline'`` plus one variant per non-baseline lever value.
-
-    Args:
-        baseline: the value of every lever in the baseline run (see :data:`DEFAULT_BASELINE`).
-        values: lever → the values to try (the baseline value may be listed or not).
-
-    Raises:
-        ValueError: an unknown lever, a depth that is not 6n+2 >= 8, a resolution below 8
-            (``resnet_cifar``'s minimum), a non-positive width or a non-bool skip value.
-    """
-    baseline = check_baseline(baseline)
-    unknown = sorted(set(values) - set(LEVERS))
-    if unknown:
-        raise ValueError(f"unknown lever(s) {unknown}; choose from {list(LEVERS)}")
-    for lever in LEVERS:
-        _check_value(lever, baseline[lever])
-    # every run states all four levers, so no lever falls back to a config or builder default
-    base = {k: v for lever in LEVERS for k, v in _overrides(lever, baseline[lever]).items()}
-    variants = {BASELINE: base}
-    for lever, vals in values.items():
-        for value in vals:
-            _check_value(lever, value)
-            if value != baseline[lever]:
-                variants[variant_name(lever, value)] = {**base, **_overrides(lever, value)}
-    return variants
 
 
 def _check_value(lever: str, value) -> None:
@@ -110,78 +115,106 @@ def _check_value(lever: str, value) -> None:
     if lever == "depth" and (value < 8 or (value - 2) % 6):
         raise ValueError(f"depth {value} is not 6n+2 with n >= 1; use e.g. 8, 14, 20, 32, 44, 56")
     if lever == "resolution" and value < 8:
-        raise ValueError(f"resolution {value} is below resnet_cifar's minimum input of 8x8")
+        raise ValueError(f"resolution {value} is below resnet_cifar's minimum input of 8x8; use 8 or more")
     if lever == "width" and value < 1:
         raise ValueError(f"width must be >= 1 filter, got {value}")
 
 
-def experiment(*, resolutions: Sequence[int] = (14, 28), depths: Sequence[int] = (8, 14),
-               widths: Sequence[int] = (8, 16), skips: Sequence[bool] = (False, True),
-               baseline: Mapping | None = None, seeds: Sequence[int] = (0, 1),
-               dataset: str = "fashion_mnist", subset: int | None = 2000, epochs: int = 2, batch_size: int = 64,
-               augment: str = "none", bn_momentum: float = 0.9, recipe: str = "adam",
-               eval_subset: int | None = None, name: str = "design_levers") -> Experiment:
-    """``resnet_cifar`` with each lever varied alone around ``baseline`` × seeds.
+def variant_levers(p: Params) -> dict[str, list[tuple[str, int | bool]]]:
+    """Variant → the ``(lever, value)`` pairs it stands for: the baseline for every lever, each other variant for one.
 
-    Args:
-        resolutions: input sides (``cnnkit.data``: smaller than the images → bilinear resize,
-            larger → zero padding; either way nothing is added beyond the native 28x28 of
-            Fashion-MNIST, so sweep downwards from the native size).
-        depths: 6n+2 depths. widths: first-stage filters. skips: ``True`` shortcuts, ``False`` plain.
-        baseline: every lever's value in the shared baseline run (default :data:`DEFAULT_BASELINE`).
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, eval_subset: see
-            :class:`cnnkit.config.RunConfig` (one recipe for every run: default Adam 1e-3).
-        name: the experiment's folder in the results store.
+    The factors of each run come from here (from ``p``), never from parsing its variant name.
     """
-    values = {"resolution": resolutions, "depth": depths, "width": widths, "skip": skips}
-    variants = lever_variants(DEFAULT_BASELINE if baseline is None else baseline, values)
-    base = base_config(model="resnet_cifar", dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, eval_subset=eval_subset)
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+    out = {BASELINE: [(lever, p.baseline[lever]) for lever in LEVERS]}
+    for lever, values in p.lever_values.items():
+        for value in values:
+            if value != p.baseline[lever]:
+                out[variant_name(lever, value)] = [(lever, value)]
+    return out
 
 
-def variant_macs(exp: Experiment, *, image_shape: Sequence[int] = (28, 28, 1),
-                 num_classes: int = 10) -> dict[str, int]:
+def _overrides(lever: str, value) -> dict:
+    if lever == "resolution":
+        return {"resolution": value}
+    if lever == "skip":
+        return {"model_options.plain": not value}
+    return {f"model_options.{lever}": value}
+
+
+def lever_variants(p: Params) -> dict[str, dict]:
+    """Variant name → config overrides: ``'baseline'`` plus one variant per non-baseline lever value.
+
+    Every run states all four levers, so no lever falls back to a config or builder default.
+    """
+    base = {k: v for lever in LEVERS for k, v in _overrides(lever, p.baseline[lever]).items()}
+    return {name: {**base, **({} if name == BASELINE else _overrides(*pairs[0]))}
+            for name, pairs in variant_levers(p).items()}
+
+
+def experiment(p: Params = Params(), *, name: str = "design_levers") -> Experiment:
+    """``resnet_cifar`` with each lever varied alone around ``p.baseline`` × seeds, one recipe for every run.
+
+    Resolutions resize the images (``cnnkit.data``: smaller → bilinear resize, larger → zero padding;
+    either way nothing is added beyond the native size, so sweep downwards from it).
+    """
+    base = base_config(model="resnet_cifar", dataset=p.dataset, subset=p.subset, epochs=p.epochs,
+                       batch_size=p.batch_size, augment=p.augment, bn_momentum=p.bn_momentum, recipe=p.recipe,
+                       eval_subset=p.eval_subset)
+    return Experiment(name, base, variants=lever_variants(p), seeds=p.seeds)
+
+
+def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
+    """Train :func:`experiment` of ``p`` (the baseline once, shared by every lever); finished runs are kept."""
+    return run_grid(experiment(p), root, workers=workers, **kwargs)
+
+
+def variant_macs(p: Params, *, image_shape: Sequence[int] | None = None,
+                 num_classes: int | None = None) -> dict[str, int]:
     """Multiply–accumulates per image of every variant of :func:`experiment` (built with shapes only).
 
     Args:
-        exp: the experiment.
-        image_shape, num_classes: the data set's native images and classes (Fashion-MNIST:
-            28x28x1, 10); a variant's ``resolution`` replaces the side.
+        p: the parameters.
+        image_shape, num_classes: the data set's native images and classes (default: read from
+            ``p.dataset``); a variant's ``resolution`` replaces the side.
     """
-    from cnnkit.config import RunConfig
     from cnnkit.models import build
     from cnnkit.stats import macs, shapes_only
+    from cnnkit.train.config import RunConfig
 
+    if image_shape is None or num_classes is None:
+        image_shape, num_classes = data_shape(p.dataset)
+    exp = experiment(p)
     out = {}
     for variant in exp.variants:
         cfg = RunConfig.from_dict(exp.config(variant, exp.seeds[0]))
         shape = (cfg.resolution, cfg.resolution, image_shape[2]) if cfg.resolution else tuple(image_shape)
         with shapes_only():
-            model = build(cfg.model, input_shape=shape, num_classes=num_classes,
-                          **cfg.model_options)
+            model = build(cfg.model, input_shape=shape, num_classes=num_classes, **cfg.model_options)
         out[variant] = macs(model)
     return out
 
 
-def lever_frame(runs: pd.DataFrame, baseline: Mapping | None = None,
-                macs: Mapping[str, int] | None = None) -> pd.DataFrame:
+def lever_frame(runs: pd.DataFrame, p: Params = Params(), macs: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Long frame for the effect plot: one row per (lever, run), the baseline runs repeated in every lever.
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
-        baseline: the experiment's baseline (default :data:`DEFAULT_BASELINE`).
+        p: the parameters the runs used (each variant's lever and value: :func:`variant_levers`).
         macs: variant → MACs per image (:func:`variant_macs`); NaN without.
 
     Returns:
         Columns :data:`LEVER_FRAME_COLUMNS` (missing metrics as NaN), ordered by lever then value.
+
+    Raises:
+        ValueError: a run of a variant that ``p`` does not make (pass the parameters the runs used).
     """
-    baseline = check_baseline(DEFAULT_BASELINE if baseline is None else baseline)
-    parts = []
-    for variant, group in runs.groupby("variant", sort=False):
-        pairs = [(lever, baseline[lever]) for lever in LEVERS] if variant == BASELINE else [parse_variant(variant)]
-        for lever, value in pairs:
-            parts.append(group.assign(lever=lever, value=value))
+    factors = variant_levers(p)
+    unknown = sorted(set(runs["variant"]) - set(factors)) if len(runs) else []
+    if unknown:
+        raise ValueError(f"runs of variants {unknown} are not levers of these parameters (variants "
+                         f"{sorted(factors)}); pass the Params the runs were trained with")
+    parts = [group.assign(lever=lever, value=value) for variant, group in runs.groupby("variant", sort=False)
+             for lever, value in factors[variant]]
     if not parts:
         return pd.DataFrame(columns=LEVER_FRAME_COLUMNS)
     frame = pd.concat(parts, ignore_index=True)
@@ -226,7 +259,7 @@ def plot_levers(frame: pd.DataFrame, metric: str = "test_error"):
 def _facet(ax, points: pd.DataFrame, stats: pd.DataFrame, lever: str, metric: str) -> None:
     labels = [("on" if v else "off") if lever == "skip" else str(v) for v in stats["value"]]
     pos = {v: i for i, v in enumerate(stats["value"])}
-    done = points[points["status"].isin(["done", "diverged"])]
+    done = points[points["status"].isin(FINISHED)]
     ax.scatter(done["value"].map(pos), done[metric], color="0.6", s=14, zorder=2)
     half = ((stats["ci95_high"] - stats["ci95_low"]) / 2).fillna(0)
     ax.errorbar(range(len(stats)), stats["mean"], yerr=half, fmt="o-", color="C0", capsize=4, zorder=3)
@@ -238,38 +271,58 @@ def _facet(ax, points: pd.DataFrame, stats: pd.DataFrame, lever: str, metric: st
     ax.set(title=lever, xlabel="shortcuts" if lever == "skip" else lever)
 
 
-def summary_rows(runs: pd.DataFrame, baseline: Mapping | None = None,
-                 macs: Mapping[str, int] | None = None) -> list[Row]:
+def summary_rows(runs: pd.DataFrame, p: Params = Params(), macs: Mapping[str, int] | None = None) -> list[Row]:
     """Each lever's effect on test error, its lowest value → its highest (skip: off → on), vs the article.
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
-        baseline: the experiment's baseline (default :data:`DEFAULT_BASELINE`).
+        p: the parameters the runs used (the baseline and each lever's values).
         macs: variant → MACs per image (:func:`variant_macs`), for the cost note.
 
     Returns:
         Per lever with two or more values: the test error difference (high − low), runs paired by
-        seed; the article claims every lever lowers the error, so the declared test is one-sided
-        (:data:`HEADLINE_LEVERS` are headlines). The note gives the cost ratios. Then the
-        baseline's absolute test error (not comparable: no reference).
+        seed, judged by the lever's claim in :data:`CLAIMS` (one-sided, the article's direction, on
+        trained nets; :data:`HEADLINE_LEVERS` are headlines). The note gives the cost ratios. Then
+        the baseline's absolute test error (not comparable: no reference).
     """
-    baseline = check_baseline(DEFAULT_BASELINE if baseline is None else baseline)
-    frame = lever_frame(runs, baseline, macs)
+    frame = lever_frame(runs, p, macs)
     rows = []
     for lever in LEVERS:
-        values = sorted(set(frame.loc[frame["lever"] == lever, "value"]))
+        values = sorted({p.baseline[lever], *p.lever_values[lever]})
         if len(values) < 2:
             continue
-        name = {v: BASELINE if v == baseline[lever] else variant_name(lever, v) for v in values}
+        name = {v: BASELINE if v == p.baseline[lever] else variant_name(lever, v) for v in values}
         low, high = values[0], values[-1]
         label = "skip connections off → on" if lever == "skip" else f"{lever} {low} → {high}"
         rows.append(diff_row(runs, name[low], name[high], "test_error", quantity=f"test error, {label}",
-                             reference=f"< 0: {DESIGN_LEVERS[lever]}", expect="negative",
+                             reference=f"< 0: {DESIGN_LEVERS[lever]}", expect=CLAIMS[lever],
                              headline=lever in HEADLINE_LEVERS, note=_cost_note(frame, lever, low, high)))
-    rows.append(absolute_row("test error, baseline " + ", ".join(f"{k}={v}" for k, v in baseline.items()),
+    rows.append(absolute_row("test error, baseline " + ", ".join(f"{k}={v}" for k, v in p.baseline.items()),
                              mean_text(runs, BASELINE, "test_error"), "—",
                              "absolute errors depend on the data set and the budget"))
     return rows
+
+
+def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What a run with ``p`` does differently from the article's claim (with ``runs``: how many runs converged)."""
+    b = p.baseline
+    pulled = {lever: sorted({b[lever], *values}) for lever, values in p.lever_values.items()}
+    levers = "; ".join(f"{lever}: {', '.join(map(str, v))}" if len(v) > 1 else f"{lever}: not pulled"
+                       for lever, v in pulled.items())
+    rows = [("network", f"resnet_cifar, baseline depth {b['depth']}, width {b['width']}, "
+                        f"{'with' if b['skip'] else 'without'} shortcuts", "CNNs in general (no network named)"),
+            ("levers pulled", levers, "each lever, more is better"),
+            ("data", f"{p.dataset}, {p.subset or 'all'} training images, baseline at {b['resolution']}x"
+                     f"{b['resolution']} (resized; above the native size nothing is added)",
+             "real images at higher resolution carry more detail"),
+            ("budget", f"{p.epochs} epochs × batch {p.batch_size}, {p.recipe} for every run, augment {p.augment}",
+             "nets trained to the end (no numbers given)"),
+            ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "— (a qualitative claim)")]
+    if runs is not None and "converged" in runs:
+        finished = runs["status"].isin(FINISHED)
+        converged = int(runs.loc[finished, "converged"].eq(True).sum())
+        rows.append(("runs converged", f"{converged} of {int(finished.sum())}", "trained to convergence"))
+    return pd.DataFrame([(k, str(a), str(c)) for k, a, c in rows], columns=["", "here", "article 000"])
 
 
 def _cost_note(frame: pd.DataFrame, lever: str, low, high) -> str:

@@ -3,12 +3,14 @@
 import pandas as pd
 import pytest
 
-from cnnkit.config import RunConfig
 from cnnkit.models import build
 from cnnkit.stats import macs, shapes_only
-from cnnkit.studies import levers
+from cnnkit.studies import levers, resolve
+from cnnkit.train.config import RunConfig
 
-BASE = {"resolution": 28, "depth": 14, "width": 16, "skip": True}
+# A baseline at Fashion-MNIST's native 28x28, every lever with a second value.
+P = levers.Params(resolutions=(14, 28), depths=(8, 14), widths=(8, 16), skips=(False, True),
+                  baseline_resolution=28, baseline_depth=14, baseline_width=16, baseline_skip=True)
 
 
 @pytest.fixture(autouse=True)
@@ -20,20 +22,19 @@ def _seed():
 @pytest.mark.parametrize("lever, value, name", [("depth", 8, "depth=8"), ("width", 32, "width=32"),
                                                 ("resolution", 14, "resolution=14"), ("skip", False, "skip=off"),
                                                 ("skip", True, "skip=on")])
-def test_variant_names_round_trip(lever, value, name):
+def test_variant_names(lever, value, name):
     assert levers.variant_name(lever, value) == name
-    assert levers.parse_variant(name) == (lever, value)
 
 
-@pytest.mark.parametrize("bad", ["baseline", "depth=", "height=3", "skip=maybe"])
-def test_parse_variant_rejects_other_names(bad):
-    with pytest.raises(ValueError):
-        levers.parse_variant(bad)
+def test_the_factors_of_each_variant_come_from_the_parameters():
+    factors = levers.variant_levers(P)
+    assert factors["baseline"] == [("resolution", 28), ("depth", 14), ("width", 16), ("skip", True)]
+    assert factors["depth=8"] == [("depth", 8)] and factors["skip=off"] == [("skip", False)]
+    assert sorted(factors) == sorted(["baseline", "resolution=14", "depth=8", "width=8", "skip=off"])
 
 
 def test_each_variant_differs_from_the_baseline_in_one_lever_only():
-    variants = levers.lever_variants(BASE, {"resolution": [14, 28], "depth": [8, 14, 20], "width": [8],
-                                            "skip": [False, True]})
+    variants = levers.lever_variants(P.replace(depths=(8, 14, 20), widths=(8,)))
     base = variants["baseline"]
     assert base == {"resolution": 28, "model_options.depth": 14, "model_options.width": 16,
                     "model_options.plain": False}
@@ -45,24 +46,25 @@ def test_each_variant_differs_from_the_baseline_in_one_lever_only():
     assert variants["depth=20"]["model_options.depth"] == 20 and variants["depth=20"]["resolution"] == 28
 
 
-@pytest.mark.parametrize("values, match", [({"depth": [10]}, "6n\\+2"), ({"resolution": [4]}, "minimum"),
-                                           ({"width": [0]}, ">= 1"), ({"skip": ["no"]}, "True"),
-                                           ({"height": [3]}, "unknown lever"), ({"depth": [8.0]}, "ints")])
-def test_lever_variants_reject_bad_values(values, match):
+@pytest.mark.parametrize("changes, match", [({"depths": [10]}, "6n\\+2"), ({"resolutions": [4]}, "minimum"),
+                                            ({"widths": [0]}, ">= 1"), ({"skips": ["no"]}, "expects"),
+                                            ({"depths": [8.0]}, "expects"), ({"baseline_depth": 9}, "6n\\+2"),
+                                            ({"baseline_skip": 1}, "expects bool"),
+                                            ({"baseline_width": 0}, ">= 1")])
+def test_params_reject_bad_values(changes, match):
     with pytest.raises(ValueError, match=match):
-        levers.lever_variants(BASE, values)
+        P.replace(**changes)
 
 
-@pytest.mark.parametrize("baseline, match", [({"depth": 14}, "exactly the levers"),
-                                             ({**BASE, "skip": 1}, "skip"), ({**BASE, "width": 0}, "positive")])
-def test_baseline_is_checked(baseline, match):
-    with pytest.raises(ValueError, match=match):
-        levers.check_baseline(baseline)
+def test_presets_keep_the_old_grids():
+    assert list(levers.experiment(resolve(levers, "smoke")).variants) == ["baseline", "resolution=8", "skip=off"]
+    quick = levers.experiment(levers.Params())
+    assert list(quick.variants) == ["baseline", "depth=14", "width=4", "skip=off"] and len(quick.runs()) == 12
+    assert resolve(levers, "paper").baseline == {"resolution": 32, "depth": 20, "width": 16, "skip": True}
 
 
 def test_experiment_grid_and_configs():
-    exp = levers.experiment(resolutions=[14, 28], depths=[8, 14], widths=[8, 16], skips=[False, True],
-                            baseline=BASE, seeds=[0, 1], subset=100, epochs=1)
+    exp = levers.experiment(P.replace(seeds=[0, 1], subset=100, epochs=1))
     assert sorted(exp.variants) == ["baseline", "depth=8", "resolution=14", "skip=off", "width=8"]
     specs = exp.runs()  # every config passes RunConfig
     assert len(specs) == 10 and {s.config["model"] for s in specs} == {"resnet_cifar"}
@@ -71,21 +73,29 @@ def test_experiment_grid_and_configs():
 
 
 def test_variant_macs_match_a_direct_count():
-    exp = levers.experiment(resolutions=[14], depths=[8], widths=[8, 16], skips=[True],
-                            baseline={"resolution": 28, "depth": 8, "width": 8, "skip": True})
-    counted = levers.variant_macs(exp)
+    p = levers.Params(resolutions=(14,), depths=(8,), widths=(8, 16), skips=(True,), baseline_resolution=28,
+                      baseline_depth=8, baseline_width=8)
+    counted = levers.variant_macs(p, image_shape=(28, 28, 1), num_classes=10)
     with shapes_only():
         direct = macs(build("resnet_cifar", input_shape=(14, 14, 1), depth=8, width=8, plain=False))
     assert counted["resolution=14"] == direct
     assert counted["resolution=14"] < counted["baseline"] < counted["width=16"]
 
 
+def test_run_trains_the_experiment(monkeypatch):
+    calls = []
+    monkeypatch.setattr(levers, "run_grid", lambda exp, root, **kw: calls.append((list(exp.variants), root, kw)))
+    levers.run(P, "r", workers=1)
+    assert calls == [(list(levers.experiment(P).variants), "r", {"workers": 1})]
+
+
 # --- frames, table, plot, rows (hand-made runs) ------------------------------------------------------
 
-def runs_frame(errors: dict[str, list[float]], params: dict[str, int] | None = None) -> pd.DataFrame:
-    return pd.DataFrame([{"variant": v, "run_id": f"{v}__s{s}", "seed": s, "status": "done", "test_error": e,
-                          "train_error": e / 2, "params": (params or {}).get(v, 1000)}
-                         for v, errs in errors.items() for s, e in enumerate(errs)])
+def runs_frame(errors: dict[str, list[float]], params: dict[str, int] | None = None, **columns) -> pd.DataFrame:
+    frame = pd.DataFrame([{"variant": v, "run_id": f"{v}__s{s}", "seed": s, "status": "done", "test_error": e,
+                           "train_error": e / 2, "params": (params or {}).get(v, 1000)}
+                          for v, errs in errors.items() for s, e in enumerate(errs)])
+    return frame.assign(**columns)
 
 
 ERRORS = {"baseline": [0.10, 0.11, 0.12], "resolution=14": [0.20, 0.21, 0.22], "depth=8": [0.105, 0.125, 0.115],
@@ -94,7 +104,7 @@ PARAMS = {"baseline": 1000, "resolution=14": 1000, "depth=8": 600, "width=8": 25
 
 
 def test_lever_frame_repeats_the_baseline_in_every_lever():
-    frame = levers.lever_frame(runs_frame(ERRORS, PARAMS), BASE, macs={"baseline": 400, "resolution=14": 100})
+    frame = levers.lever_frame(runs_frame(ERRORS, PARAMS), P, macs={"baseline": 400, "resolution=14": 100})
     assert list(frame.columns) == levers.LEVER_FRAME_COLUMNS
     assert len(frame) == 3 * (5 + 3)  # 5 variants + the baseline once more in 3 other levers
     assert frame["lever"].unique().tolist() == list(levers.LEVERS)
@@ -103,10 +113,12 @@ def test_lever_frame_repeats_the_baseline_in_every_lever():
     skip = frame[frame["lever"] == "skip"]
     assert skip["value"].tolist() == [False] * 3 + [True] * 3
     assert skip["variant"].tolist() == ["skip=off"] * 3 + ["baseline"] * 3
+    with pytest.raises(ValueError, match="not levers of these parameters"):
+        levers.lever_frame(runs_frame(ERRORS), levers.Params())  # the runs of P read with other parameters
 
 
 def test_lever_table_and_plot():
-    frame = levers.lever_frame(runs_frame(ERRORS, PARAMS), BASE)
+    frame = levers.lever_frame(runs_frame(ERRORS, PARAMS), P)
     table = levers.lever_table(frame)
     row = table[(table["lever"] == "width") & (table["value"] == 8)].iloc[0]
     assert (row["n"], row["mean"], row["params"]) == (3, pytest.approx(0.06), 250)
@@ -122,10 +134,10 @@ def test_lever_table_and_plot():
 
 
 def test_summary_rows_direction_per_lever():
-    rows = levers.summary_rows(runs_frame(ERRORS, PARAMS), BASE, macs={"baseline": 400, "resolution=14": 100})
+    rows = levers.summary_rows(runs_frame(ERRORS, PARAMS), P, macs={"baseline": 400, "resolution=14": 100})
     by = {r.quantity: r for r in rows}
     res = by["test error, resolution 14 → 28"]  # 0.21 → 0.11: higher resolution helps (agrees)
-    assert res.verdict == "agrees" and res.measured.startswith("-10.00 pp")
+    assert res.verdict == "agrees" and res.measured.startswith("-10.00 pp") and res.judged_at == "trained"
     assert res.note == "parameters x1.00, MACs x4.00"
     assert "resolution" in res.reference and res.reference.startswith("< 0")
     assert by["test error, depth 8 → 14"].verdict == "inconclusive"  # 0.115 → 0.11, seeds overlap
@@ -135,7 +147,26 @@ def test_summary_rows_direction_per_lever():
     assert rows[-1].quantity.startswith("test error, baseline resolution=28") and rows[-1].measured.startswith("11.00")
 
 
+def test_summary_rows_wait_for_converged_runs():
+    runs = runs_frame(ERRORS, PARAMS, converged=True)
+    runs.loc[runs["variant"] == "skip=off", "converged"] = False
+    by = {r.quantity: r for r in levers.summary_rows(runs, P)}
+    assert by["test error, skip connections off → on"].verdict == "not converged"
+    assert by["test error, resolution 14 → 28"].verdict == "agrees"
+
+
 def test_summary_rows_skip_levers_with_one_value():
     runs = runs_frame({"baseline": [0.1, 0.2], "depth=8": [0.3, 0.4]})
-    rows = levers.summary_rows(runs, BASE)
+    rows = levers.summary_rows(runs, P.replace(resolutions=(28,), widths=(16,), skips=(True,)))
     assert [r.quantity for r in rows][:1] == ["test error, depth 8 → 14"] and len(rows) == 2
+
+
+def test_differences_follow_the_parameters():
+    quick = levers.differences(levers.Params()).set_index("")
+    assert list(quick.columns) == ["here", "article 000"]
+    assert quick.loc["levers pulled", "here"] == "resolution: not pulled; depth: 8, 14; width: 4, 8; skip: False, True"
+    assert quick.loc["network", "here"] == "resnet_cifar, baseline depth 8, width 8, with shortcuts"
+    paper = levers.differences(resolve(levers, "paper")).set_index("")
+    assert paper.loc["levers pulled", "here"].startswith("resolution: 16, 24, 32")
+    runs = runs_frame({"baseline": [0.1, 0.2]}, converged=[True, False])
+    assert levers.differences(levers.Params(), runs).set_index("").loc["runs converged", "here"] == "1 of 2"
