@@ -67,7 +67,7 @@ def _run_all(paths, args, overrides) -> int:
     for path in paths:  # ... and its data set is there (file checks only: seconds, no TensorFlow), before executing any
         check_data(path, args.preset, overrides, changes[path])
     _check_writable(Path(args.out))
-    failed, times = 0, {}
+    failed, times, began, clock = 0, {}, _now(), time.perf_counter()
     for path in paths:
         print(f"cnnkit run: {Path(path).name} (preset {args.preset}) ...", flush=True)
         start = time.perf_counter()
@@ -85,7 +85,33 @@ def _run_all(paths, args, overrides) -> int:
         width = max(map(len, times))
         print("cnnkit run: wall time per notebook\n" + "\n".join(f"  {k:<{width}}  {v:7.1f} s" for k, v in times.items())
               + f"\n  {'total':<{width}}  {sum(times.values()):7.1f} s", flush=True)
+    _report_efficiency(Path(args.out), began, time.perf_counter() - clock, args.command)
     return 1 if failed else 0
+
+
+def _now():
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def _report_efficiency(out, began, wall: float, command: str) -> None:
+    """Print the share of the machine's CPU time that went into steady-state training steps, and keep it
+    in ``<out>/efficiency.json`` for the index and the README block (runs started during this command)."""
+    import json
+    import os
+
+    from cnnkit._atomic import atomic_write_text
+    from cnnkit.ablation.efficiency import efficiency
+    from cnnkit.notebook.markdown import EFFICIENCY
+
+    result = efficiency([out / "runs"], wall, since=began)
+    if not result.runs:
+        return
+    print(f"cnnkit {command}: {result.text()}", flush=True)
+    doc = {"command": command, "wall": round(wall, 1), "cores": os.cpu_count(), "text": result.text(),
+           **{k: getattr(result, k) for k in result.__dataclass_fields__}}
+    atomic_write_text(out / EFFICIENCY, json.dumps(doc, indent=1))
 
 
 def _check_writable(folder) -> None:

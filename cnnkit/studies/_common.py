@@ -128,10 +128,58 @@ def runs_converged(runs: pd.DataFrame, variants: Sequence[str], seeds: Sequence[
     sel = runs[runs["variant"].isin(list(variants)) & runs["status"].isin(FINISHED)]
     if seeds is not None and "seed" in sel.columns:
         sel = sel[sel["seed"].isin(list(seeds))]
+    if "beats_linear" in sel.columns and (sel["beats_linear"] == False).any():  # noqa: E712 - NaN: no floor
+        return False  # an arm that does not beat a linear model has learnt nothing a claim could be about
     values = sel["converged"]
     if values.isna().all():
         return None
     return bool(values.fillna(False).astype(bool).all())
+
+
+LINEAR = "linear"  # the floor arm: the suite's linear model on the same data and budget
+
+
+def with_floor(runs: pd.DataFrame, metric: str = "test_error", linear: str = LINEAR) -> pd.DataFrame:
+    """``runs`` with a column ``beats_linear``: whether each run's ``metric`` is below the linear model's mean.
+
+    The floor of every claim about what a CNN learns: an arm that does not beat a linear model on the same
+    data and budget has learnt nothing the claim could be about, so :func:`runs_converged` counts its rows as
+    not converged. Without finished ``linear`` runs the column is missing (no floor is applied).
+    """
+    floor = finished(runs, linear, metric)
+    if floor.empty or metric not in runs.columns:
+        return runs
+    out = runs.copy()
+    values = pd.to_numeric(out[metric], errors="coerce")
+    out["beats_linear"] = (values < floor.mean()).where(values.notna())
+    out.loc[out["variant"] == linear, "beats_linear"] = None
+    return out
+
+
+def floor_row(runs: pd.DataFrame, arms: Sequence[str], metric: str = "test_error", linear: str = LINEAR) -> Row:
+    """The floor beside the arms: the linear model's ``metric`` and how many arm runs beat it."""
+    floor = finished(runs, linear, metric)
+    if floor.empty:
+        return absolute_row(f"{metric.replace('_', ' ')}, linear model (the floor)", "no finished linear run", "—")
+    runs = with_floor(runs, metric, linear)
+    sel = runs[runs["variant"].isin(list(arms)) & runs["status"].isin(FINISHED)]
+    beat = int((sel["beats_linear"] == True).sum())  # noqa: E712
+    return absolute_row(f"{metric.replace('_', ' ')}, linear model (the floor every arm must beat)",
+                        f"{100 * floor.mean():.2f} %; {beat} of {len(sel)} arm runs beat it", "—",
+                        "a net that does not beat a linear model on the same data and budget has learnt nothing "
+                        "a claim could be about: its rows read 'not converged'")
+
+
+def converged_text(runs: pd.DataFrame, variants: Sequence[str] | None = None) -> str:
+    """``'10 of 12 runs converged (final rate ≤ 10 % of the peak, training error flat over the last quarter)'``."""
+    sel = runs[runs["status"].isin(FINISHED)]
+    if variants is not None:
+        sel = sel[sel["variant"].isin(list(variants))]
+    if "converged" not in sel.columns:
+        return "not measured"
+    n = int(sel["converged"].fillna(False).astype(bool).sum())
+    return (f"{n} of {len(sel)} runs converged (final rate ≤ 10 % of the peak, training error falling < 1 pp "
+            "over the last quarter)")
 
 
 def _number(x: float) -> float | None:
@@ -204,23 +252,46 @@ _WORDS = {"agrees": "agrees with the paper", "disagrees": "disagrees with the pa
           NOT_CONVERGED: "is not judged: its runs had not converged", "not comparable": "is not comparable"}
 
 
-def conclusion(rows: list[Row]) -> str:
-    """The notebook's findings, generated from its rows: each headline row in a sentence, then the counts."""
+def convergence_text(rows: list[Row]) -> str:
+    """Whether the rows about trained nets were judged on runs that converged (one sentence, or "")."""
+    trained = [r for r in rows if r.judged_at == "trained"]
+    if not trained:
+        return ""
+    done = sum(r.converged is True for r in trained)
+    if done == len(trained):
+        return f"All {len(trained)} rows about trained nets are judged on runs that converged."
+    return (f"{done} of {len(trained)} rows about trained nets are judged on runs that converged; the others read "
+            f"'{NOT_CONVERGED}' (train longer: preset long).")
+
+
+def conclusion(rows: list[Row], over: pd.DataFrame | None = None) -> str:
+    """The notebook's findings, generated from its rows: each headline row in a sentence, then the counts,
+    whether the trained rows converged and, with ``over`` (:func:`cnnkit.ablation.over_training.over_training`),
+    whether each followed verdict held over the last quarter of training."""
+    from cnnkit.ablation.over_training import held_text
+
     sentences = [f"{r.quantity}: measured {r.measured}; paper {r.reference} — this {_WORDS[r.verdict]}."
                  for r in rows if r.headline]
-    return " ".join([*sentences, tally(rows)])
+    extra = [convergence_text(rows), held_text(over) if over is not None and not over.empty else ""]
+    return " ".join([*sentences, tally(rows), *[x for x in extra if x]])
 
 
-def findings(rows: list[Row], lead: str = ""):
-    """The conclusion for the notebook, as Markdown: one bullet per headline row (verdict in bold), then the tally.
+def findings(rows: list[Row], lead: str = "", over: pd.DataFrame | None = None):
+    """The conclusion for the notebook, as Markdown: one bullet per headline row (verdict in bold), the tally,
+    whether the trained rows converged and (with ``over``) whether each verdict held over the last quarter.
 
     Generated from ``rows`` like :func:`conclusion`, so the notebook states only what its run measured.
     """
     from IPython.display import Markdown
 
+    from cnnkit.ablation.over_training import held_text
+
     bullets = [f"- **{r.quantity}**: measured {r.measured}; paper {r.reference}. This **{_WORDS[r.verdict]}**."
                for r in rows if r.headline]
-    return Markdown("\n".join(([lead, ""] if lead else []) + bullets + ["", tally(rows)]))
+    tail = [x for x in (tally(rows), convergence_text(rows)) if x]
+    if over is not None and not over.empty:
+        tail.append(held_text(over))
+    return Markdown("\n".join(([lead, ""] if lead else []) + bullets + [""] + tail))
 
 
 def rows_table(rows: list[Row]) -> pd.DataFrame:

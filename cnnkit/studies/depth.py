@@ -23,12 +23,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cnnkit._status import FINISHED
 from cnnkit.ablation import Experiment
+from cnnkit.ablation.over_training import Track
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import PLAIN_CIFAR, RESNET_CIFAR_TEST_ERROR
-from cnnkit.studies._common import (absolute_row, base_config, by_seed, check_iterations, diff_row, judged_row,
-                                    mean_text, run_grid)
+from cnnkit.studies._common import (LINEAR, absolute_row, base_config, by_seed, check_iterations, converged_text,
+                                    diff_row, floor_row, judged_row, mean_text, run_grid, runs_converged, with_floor)
 from cnnkit.studies._spec import StudyParams
 
 CHANCE = 0.8  # He et al.'s footnote: a net has started converging once its training error is below 80 %
@@ -121,6 +123,7 @@ def experiment(p: Params = Params(), *, name: str = "depth_degradation") -> Expe
     # deep nets first: two workers then finish together (the longest runs start first)
     variants = {variant_name(d, plain): {"model_options": {"depth": d, "plain": plain, "width": p.width}}
                 for d in sorted(p.depths, reverse=True) for plain in (True, False)}
+    variants[LINEAR] = {"model": "linear", "model_options": {}}  # the floor every net must beat
     return Experiment(name, base, variants=variants, seeds=p.seeds)
 
 
@@ -129,21 +132,38 @@ def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
     return run_grid(experiment(p), root, workers=workers, **kwargs)
 
 
-def curves(history: pd.DataFrame) -> pd.DataFrame:
-    """The learning curves in Fig. 6's form: ``family`` (plain/resnet), ``depth``, iterations, error in %."""
-    data = history[history["metric"] == "error"].copy()
-    parts = data["variant"].str.split("-", n=1, expand=True)
-    data["family"], data["depth"] = parts[0], parts[1].astype(int)
+def curves(history: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """The learning curves in Fig. 6's form: ``family`` (plain/resnet), ``depth``, iterations, error in %.
+
+    The factors are the runs' varied config columns (``model_options.depth``/``.plain``), joined by run;
+    the linear floor is left out.
+    """
+    nets = runs[runs["variant"] != LINEAR].set_index("run_id")[["model_options.depth", "model_options.plain"]]
+    data = history[(history["metric"] == "error") & history["run_id"].isin(nets.index)].join(nets, on="run_id")
+    data["family"] = data["model_options.plain"].map({True: "plain", False: "resnet"})
+    data["depth"] = data["model_options.depth"].astype(int)
     data["error %"] = 100 * data["value"]
     data["iteration"] = data["step"]
     return data
+
+
+def tracks(p: Params = Params()) -> list[Track]:
+    """The headline differences followed over training: deep − shallow, plain and residual, training and
+    validation error (the validation split stands in for the test set while training)."""
+    shallow, deep = _check_depths(p.depths)
+    out = []
+    for plain, key in ((True, "plain"), (False, "resnet")):
+        a, b = variant_name(shallow, plain), variant_name(deep, plain)
+        out += [Track(f"{b} − {a}, training error", a, b, CLAIMS[f"{key}_train"]),
+                Track(f"{b} − {a}, validation error", a, b, CLAIMS[f"{key}_test"], split="val")]
+    return out
 
 
 def started(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """Per variant: mean final training error and the seeds whose training error left chance (< 80 %)."""
     train = history[(history["split"] == "train") & (history["metric"] == "error")]
     first = train[train["value"] < CHANCE].groupby("run_id")["step"].min()
-    done = runs[runs["status"].isin(("done", "diverged"))]
+    done = runs[runs["status"].isin(FINISHED)]
     rows = []
     for v, group in done.groupby("variant", sort=False):
         left = group["run_id"].map(first)
@@ -166,7 +186,9 @@ def _interaction_row(runs: pd.DataFrame, shallow: int, deep: int) -> Row:
         return Row(quantity, "no seed finished all four nets", reference, "inconclusive", headline=True)
     p_s, p_d, r_s, r_d = (p[seeds].to_numpy() for p in parts)
     gap = (p_d - p_s) - (r_d - r_s)
-    return judged_row(quantity, [0.0] * len(gap), gap, CLAIMS["interaction"], reference=reference, headline=True)
+    nets = [variant_name(d, plain) for plain in (True, False) for d in (shallow, deep)]
+    return judged_row(quantity, [0.0] * len(gap), gap, CLAIMS["interaction"], reference=reference, headline=True,
+                      converged=runs_converged(runs, nets, list(seeds)))
 
 
 def summary_rows(runs: pd.DataFrame, p: Params = Params()) -> list[Row]:
@@ -183,6 +205,7 @@ def summary_rows(runs: pd.DataFrame, p: Params = Params()) -> list[Row]:
         ("not comparable": another data set and budget).
     """
     shallow, deep = depths = _check_depths(p.depths)
+    runs = with_floor(runs)
     p_s, p_d = variant_name(shallow, True), variant_name(deep, True)
     r_s, r_d = variant_name(shallow, False), variant_name(deep, False)
     tr, te = PLAIN_CIFAR["train_error"], PLAIN_CIFAR["test_error"]
@@ -213,6 +236,7 @@ def summary_rows(runs: pd.DataFrame, p: Params = Params()) -> list[Row]:
         rows.append(absolute_row(f"test error, {variant_name(d, False)}", mean_text(runs, variant_name(d, False),
                                  "test_error"), ref.text() if ref else "—",
                                  "CIFAR-10 with 64k iterations there; Fashion-MNIST at 16x16 and a CPU budget here"))
+    rows.append(floor_row(runs, [p_s, p_d, r_s, r_d]))
     return rows
 
 
@@ -231,6 +255,9 @@ def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
             ("BN momentum", p.bn_momentum, "0.9 (Torch's running-average factor 0.1)"),
             ("training error", f"running mean over every {p.log_every} iterations", "running, per iteration"),
             ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per net in Fig. 6")]
+    if runs is not None:
+        nets = [variant_name(d, plain) for d in p.depths for plain in (True, False)]
+        rows.append(("convergence", converged_text(runs, nets), "trained to the end of the schedule (64k)"))
     if runs is not None and "precision" in runs:
         counts = runs["precision"].dropna().astype(str).value_counts().sort_index()
         used = "; ".join(f"{v} ({n} run{'' if n == 1 else 's'})" for v, n in counts.items()) or "not recorded"
