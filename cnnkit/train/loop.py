@@ -261,7 +261,7 @@ def _final(cfg, model: keras.Model, history: list[dict], splits: dict, *, evalua
     final["best_val_error"], final["best_val_epoch"] = best
     if not accuracy:  # no accuracy metric (a contrastive or triplet loss): no error columns
         final = {k: final[k] for k in ("train_loss", "val_loss", "test_loss", "params")}
-    final.update(convergence(history))  # converged, last_quarter_drop, lr_ratio (cnnkit.train.convergence)
+    final.update(convergence(history, cfg.batch_size))  # converged and its measure (cnnkit.train.convergence)
     return final
 
 

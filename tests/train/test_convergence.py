@@ -51,3 +51,15 @@ def test_without_an_error_metric_the_loss_decides_relatively():
 def test_too_short_a_history_is_not_converged():
     assert convergence([{"step": 10, "error": 0.5, "lr": 0.0}])["converged"] is False
     assert math.isnan(convergence([])["lr_ratio"])
+
+
+def test_a_change_within_the_sampling_noise_of_a_short_interval_is_flat():
+    """A 1.8 pp change between the halves over 25 iterations of 8 images (200 examples a point) is noise."""
+    errors = [0.5] * 15 + [0.32, 0.31, 0.30, 0.30, 0.29]
+    rows = [{"step": 25 * (i + 1), "error": e, "lr": lr} for i, (e, lr) in enumerate(zip(errors, DECAYED))]
+    assert convergence(rows)["converged"] is False  # without the batch size: 1 pp is the bar
+    out = convergence(rows, batch_size=8)
+    assert out["converged"] is True and out["last_quarter_drop"] == pytest.approx(0.0183, abs=1e-3)
+    assert out["last_quarter_noise"] == pytest.approx((0.3 * 0.7 / 200) ** 0.5 * (1 / 2 + 1 / 3) ** 0.5, rel=0.05)
+    rising = convergence([{**r, "error": r["error"] + 0.05 * i} for i, r in enumerate(rows)], batch_size=8)
+    assert rising["converged"] is False  # rising well beyond the noise is not a plateau either
