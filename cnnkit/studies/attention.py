@@ -8,31 +8,93 @@
   the network downsamples (3 modules on ResNet-50); +0.36 M parameters, −0.5 pp.
 
 The parameter overheads are exact and checked against the papers' ResNet-50 tables; the
-accuracy effects are measured on ResNet-20 over seeds (the direction only: the papers' numbers
+accuracy effects are measured on a CIFAR ResNet (``resnet_cifar``) over seeds (the direction only: the papers' numbers
 are ImageNet top-1 errors).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from cnnkit._status import FINISHED
 from cnnkit.ablation import Experiment
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ATTENTION
-from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, mean_text
+from cnnkit.studies._common import (absolute_row, base_config, checked_variants, data_shape, diff_row, mean_text,
+                                    run_grid)
+from cnnkit.studies._spec import StudyParams
 
+NOTEBOOK = "12_attention"
+WORKERS = 2  # training processes of the grid
+
+# What the papers say, declared before any run: each module lowers the final test error of the trained net
+# (module − none < 0; ImageNet top-1 there, so only the direction is checked); the ResNet-50 overheads are
+# exact counts of built models (nothing trained).
+CLAIMS = {
+    "se": Claim("negative"),    # Hu et al. 2018, Table 2: SE-ResNet-50 − ResNet-50 top-1 error −1.51 pp
+    "cbam": Claim("negative"),  # Woo et al. 2018, Table 4: −1.90 pp
+    "bam": Claim("negative"),   # Park et al. 2018: −0.54 pp
+    "params_added": Claim("equivalent", margin=0.005e6, judged_at=None),  # ResNet-50 overheads, the tables' 0.01 M
+}
 ATTENTIONS = ("se", "cbam", "bam")
 # The papers' placements: SE and CBAM on every residual branch, BAM after each downsampling stage.
 PAPER_PLACEMENT = {"se": "block", "cbam": "block", "bam": "stage"}
 _LAYERS = {"SqueezeExcite": "se", "CBAM": "cbam", "BAM": "bam"}
 
 
-def _check_attentions(attentions: Sequence[str]) -> list[str]:
-    return checked_variants(attentions, f"attentions must name each of {list(ATTENTIONS)} at most once "
+def _check_attentions(attentions: Sequence[str], name: str = "attentions") -> list[str]:
+    return checked_variants(attentions, f"{name} must name each of {list(ATTENTIONS)} at most once "
                                         "(at least one)", choices=ATTENTIONS)
+
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 12's parameters; the defaults are the quick preset."""
+
+    dataset: str = "fashion_mnist"  # the papers used ImageNet (and CIFAR)
+    attentions: tuple[str, ...] = ("se", "cbam", "bam")  # modules counted (on ResNet-50 and on the trained net)
+    trained: tuple[str, ...] | None = ("se",)  # modules trained against the plain net; None: all of attentions
+    depth: int = 20  # resnet_cifar depth (6n+2)
+    width: int = 8  # filters of the first stage (He et al.: 16)
+    bam_placement: str = "stage"  # "stage": the BAM paper (after stages 1 and 2); "block": every branch
+    seeds: tuple[int, ...] = (0, 1, 2)  # runs are paired by seed (same subset, same data order)
+    subset: int | None = 1000  # training images, class-balanced (None: all)
+    eval_subset: int | None = 1000  # validation and test images (None: as subset)
+    resolution: int | None = 16  # input side: Fashion-MNIST resized to 16x16 (a third of the MACs); None: 28
+    epochs: int = 2  # passes over the subset
+    batch_size: int = 32  # more updates per image for a CPU budget; He et al.: 128
+    augment: str = "none"  # He et al.: "resnet_cifar" (pad 4, random crop, flip)
+    bn_momentum: float = 0.9  # Keras' 0.99 barely moves in a few hundred steps (REFERENCE.md)
+    recipe: str = "resnet_cifar"  # He et al.: SGD momentum 0.9, lr 0.1 divided by 10 at 50 % and 75 %
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_attentions(self.attentions)
+        _check_attentions(self.trained_modules, "trained")
+        if self.bam_placement not in ("stage", "block"):
+            raise ValueError(f"bam_placement={self.bam_placement!r}; choose \"stage\" (the BAM paper) or \"block\"")
+        if self.depth < 8 or (self.depth - 2) % 6:
+            raise ValueError(f"depth={self.depth!r} is not 6n+2 with n >= 1; use e.g. 8, 14, 20, 32, 56")
+
+    @property
+    def trained_modules(self) -> tuple[str, ...]:
+        """The modules trained against the plain net (``trained``, or every one of ``attentions``)."""
+        return self.attentions if self.trained is None else self.trained
+
+
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # One module (CBAM: channel and spatial attention) against the plain net.
+    "smoke": {"attentions": ("cbam",), "trained": ("cbam",), "depth": 8},
+    # ResNet-20 with the He et al. CIFAR-10 recipe (≈ 182 epochs of 45k, augmented), every module at 32x32.
+    "paper": {"dataset": "cifar10", "epochs": 182, "augment": "resnet_cifar", "trained": ("se", "cbam", "bam"),
+              "resolution": None, "width": 16},
+}
 
 
 def module_params(kind: str, channels: int, ratio: int = 16, *, kernel_size: int = 7, dilation_convs: int = 2) -> int:
@@ -106,72 +168,90 @@ def overhead_table(attentions: Sequence[str] = ATTENTIONS, *, model: str = "resn
     return table[["attention", "placement", "modules", "trainable", "added", "added_pct", "macs", "macs_added_pct"]]
 
 
-def experiment(*, attentions: Sequence[str] = ATTENTIONS, trained: Sequence[str] | None = None,
-               seeds: Sequence[int] = (0, 1),
-               dataset: str = "fashion_mnist", subset: int | None = 1000, epochs: int = 2, batch_size: int = 32,
-               augment: str = "none", bn_momentum: float = 0.9, depth: int = 20, width: int = 16,
-               bam_placement: str = "stage", recipe: str = "resnet_cifar", resolution: int | None = None,
-               eval_subset: int | None = None, name: str = "attention") -> Experiment:
-    """ResNet-``depth`` without attention (variant ``"none"``) and with each module × seeds.
+def overheads(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`overhead_table` of ``p.attentions`` twice: on ResNet-50 at the papers' setting (224x224x3, 1000
+    classes) and on the trained net (``resnet_cifar`` of ``p.depth``/``p.width``, the data as the runs see it)."""
+    imagenet = overhead_table(p.attentions, model="resnet50", input_shape=(224, 224, 3), num_classes=1000)
+    input_shape, num_classes = data_shape(p.dataset, p.resolution)
+    trained = overhead_table(p.attentions, model="resnet_cifar", input_shape=input_shape, num_classes=num_classes,
+                             placements={"bam": p.bam_placement}, depth=p.depth, width=p.width)
+    return imagenet, trained
 
-    Args:
-        attentions: modules to compare with the plain net (``"se"``, ``"cbam"``, ``"bam"``).
-        trained: the modules trained (None: every one of ``attentions``); the notebook counts
-            ``attentions`` and trains these.
-        depth, width: the ``resnet_cifar`` net (ResNet-20: 20, 16).
-        bam_placement: ``"stage"`` (the BAM paper: after stages 1 and 2) or ``"block"``.
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution, eval_subset:
-            see :class:`cnnkit.config.RunConfig`.
-        name: the experiment's name (its folder in the results store).
-    """
-    placement = {**PAPER_PLACEMENT, "bam": bam_placement}
-    base = base_config(model="resnet_cifar", dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       eval_subset=eval_subset, model_options={"depth": depth, "width": width})
+
+def experiment(p: Params = Params(), *, name: str = "attention") -> Experiment:
+    """ResNet-``p.depth`` without attention (variant ``"none"``) and with each of ``p.trained_modules`` × seeds."""
+    placement = {**PAPER_PLACEMENT, "bam": p.bam_placement}
+    base = base_config(model="resnet_cifar", dataset=p.dataset, subset=p.subset, epochs=p.epochs,
+                       batch_size=p.batch_size, augment=p.augment, bn_momentum=p.bn_momentum, recipe=p.recipe,
+                       resolution=p.resolution, eval_subset=p.eval_subset,
+                       model_options={"depth": p.depth, "width": p.width})
     variants = {"none": {}}
     variants.update({a: {"model_options.attention": a, "model_options.attention_placement": placement[a]}
-                     for a in _check_attentions(attentions if trained is None else trained)})
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+                     for a in p.trained_modules})
+    return Experiment(name, base, variants=variants, seeds=p.seeds)
+
+
+def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
+    """Train :func:`experiment` of ``p`` in ``workers`` processes; finished runs are kept, interrupted ones resume."""
+    return run_grid(experiment(p), root, workers=workers, **kwargs)
 
 
 def _overhead_row(imagenet: pd.DataFrame, kind: str) -> Row:
-    """Added parameters on ResNet-50 against the paper's table, to its rounding (±0.005 M)."""
-    ref = ATTENTION[f"{kind}_params_added"]
+    """Added parameters on ResNet-50 against the paper's table, to its rounding (:data:`CLAIMS` ``params_added``)."""
+    ref, claim = ATTENTION[f"{kind}_params_added"], CLAIMS["params_added"]
     added = int(imagenet.loc[imagenet["attention"] == kind, "added"].iloc[0])
-    verdict = "agrees" if abs(added - ref.value) <= 0.005e6 else "disagrees"
+    verdict = "agrees" if abs(added - ref.value) <= claim.margin else "disagrees"
     return Row(f"parameters added to ResNet-50, {kind.upper()}", f"+{added:,}",
                f"+{ref.value / 1e6:.2f} M ({ref.source})", verdict,
                "ImageNet ResNet-50, 1000 classes; papers' tables round to 0.01 M", kind == "se",
-               "exact count, to the table's rounding (±0.005 M)")
+               f"exact count, to the table's rounding (±{claim.margin / 1e6:g} M)", judged_at=claim.judged_at)
 
 
-def summary_rows(runs: pd.DataFrame, overhead: pd.DataFrame, imagenet: pd.DataFrame | None = None) -> list[Row]:
+def summary_rows(runs: pd.DataFrame, p: Params = Params(), overhead: pd.DataFrame | None = None,
+                 imagenet: pd.DataFrame | None = None) -> list[Row]:
     """Measured vs papers: parameter overheads (exact), then test-error changes over seeds.
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
-        overhead: :func:`overhead_table` of the trained net (ResNet-20 on the data's shape).
+        p: the parameters the runs used (the modules trained).
+        overhead: the trained net's :func:`overhead_table` (:func:`overheads`), or ``None``.
         imagenet: :func:`overhead_table` of ``resnet50`` at 224x224x3 / 1000 classes, or ``None``.
 
     Returns:
         ResNet-50 overheads vs the papers (exact, if given; SE's is a headline); the trained net's
         overheads (not comparable: another net); ``module − none`` test error per trained module
-        (the papers: negative; one-sided paired t by seed; SE's is a headline); each variant's test
-        error (not comparable).
+        (the papers: negative; one-sided paired t by seed, on trained nets; SE's is a headline); each
+        variant's test error (not comparable).
     """
     rows = [] if imagenet is None else [_overhead_row(imagenet, k) for k in imagenet["attention"] if k != "none"]
-    for _, r in overhead.iloc[1:].iterrows():
+    for _, r in (overhead.iloc[1:] if overhead is not None else pd.DataFrame()).iterrows():
         ref = ATTENTION[f"{r['attention']}_params_added"]
         rows.append(absolute_row(f"parameters added to the trained net, {r['attention'].upper()}",
                                  f"+{int(r['added']):,} (+{r['added_pct']:.2f} %)",
                                  f"+{100 * ref.value / ATTENTION['resnet50_params'].value:.1f} % on ResNet-50",
                                  f"{int(r['modules'])} modules ({r['placement']}); another base net"))
-    variants = [v for v in dict.fromkeys(runs["variant"]) if v != "none"]
-    for v in variants:
+    for v in p.trained_modules:
         ref = ATTENTION[f"{v}_top1_gain"]
         rows.append(diff_row(runs, "none", v, "test_error", quantity=f"test error, {v.upper()} − none",
-                             reference=f"{-100 * ref.value:+.2f} pp top-1 ({ref.source})", expect="negative",
+                             reference=f"{-100 * ref.value:+.2f} pp top-1 ({ref.source})", expect=CLAIMS[v],
                              headline=v == "se", note="direction only: the papers' numbers are ImageNet top-1"))
     rows += [absolute_row(f"test error, {v}", mean_text(runs, v, "test_error"), "—",
-                          "Fashion-MNIST; not comparable with ImageNet errors") for v in ["none", *variants]]
+                          "Fashion-MNIST; not comparable with ImageNet errors") for v in ["none", *p.trained_modules]]
     return rows
+
+
+def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What a run with ``p`` does differently from the papers (with ``runs``: how many of them converged)."""
+    side = f"{p.resolution}x{p.resolution}" if p.resolution else "native size"
+    rows = [("network", f"ResNet-{p.depth} (resnet_cifar, first-stage width {p.width})", "ResNet-50 (and deeper)"),
+            ("data", f"{p.dataset} at {side}, {p.subset or 'all'} training images",
+             "ImageNet at 224x224, 1.28 M images"),
+            ("modules trained", ", ".join(m.upper() for m in p.trained_modules), "SE, CBAM, BAM (one paper each)"),
+            ("BAM placement", p.bam_placement, "stage (at each bottleneck where the net downsamples)"),
+            ("budget", f"{p.epochs} epochs × batch {p.batch_size}, recipe {p.recipe}, augment {p.augment}",
+             "each paper's full ImageNet schedule, augmented"),
+            ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per model")]
+    if runs is not None and "converged" in runs:
+        flags = runs.loc[runs["status"].isin(FINISHED), "converged"].tolist()
+        rows.append(("runs converged", f"{flags.count(True)} of {len(flags)}", "trained to the end of the schedule"))
+    return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "the papers"])

@@ -7,6 +7,7 @@ import pytest
 from cnnkit.layers.attention import BAM, CBAM, SqueezeExcite
 from cnnkit.stats import count_params
 from cnnkit.studies import attention as study
+from cnnkit.studies import resolve
 
 
 def runs(values: dict[str, list[float]]) -> pd.DataFrame:
@@ -45,8 +46,9 @@ def test_se_on_resnet50_adds_what_the_papers_report():
     added = int(table.loc[1, "added"])
     # 16 bottlenecks, SE on 4C channels: 3·(2·256²/16+16+256) + 4·(…512) + 6·(…1024) + 3·(…2048)
     assert added == 3 * 8464 + 4 * 33312 + 6 * 132160 + 3 * 526464 == 2_530_992
-    row = study.summary_rows(runs({"none": [0.1]}), table.iloc[:0], imagenet=table)[0]
+    row = study.summary_rows(runs({"none": [0.1]}), study.Params(), imagenet=table)[0]
     assert (row.measured, row.verdict) == ("+2,530,992", "agrees")  # CBAM Table 4: 25.56 → 28.09 M
+    assert row.judged_at is None and row.headline  # a count: nothing is trained
 
 
 def test_count_modules():
@@ -57,19 +59,43 @@ def test_count_modules():
 
 
 def test_experiment_variants_and_placements():
-    exp = study.experiment(seeds=(0, 1), depth=8, width=8)
+    exp = study.experiment(study.Params(trained=None, seeds=(0, 1), depth=8, width=8))
     assert list(exp.variants) == ["none", "se", "cbam", "bam"]
     specs = {s.run_id: s.config for s in exp.runs()}
     assert specs["none__s0"]["model_options"] == {"depth": 8, "width": 8}
     assert specs["bam__s1"]["model_options"] == {"depth": 8, "width": 8, "attention": "bam",
                                                  "attention_placement": "stage"}
     assert specs["se__s0"]["model_options"]["attention_placement"] == "block"
-    block = study.experiment(attentions=["bam"], bam_placement="block")
+    assert specs["se__s0"]["recipe"] == "resnet_cifar" and specs["se__s0"]["resolution"] == 16
+    block = study.experiment(study.Params(trained=["bam"], bam_placement="block"))
+    assert list(block.variants) == ["none", "bam"]
     assert block.variants["bam"]["model_options.attention_placement"] == "block"
-    with pytest.raises(ValueError, match="'eca'"):
-        study.experiment(attentions=["eca"])
+    assert list(study.experiment().variants) == ["none", "se"]  # quick: SE trained, all three counted
     with pytest.raises(ValueError, match="'eca'"):
         study.module_params("eca", 16)
+
+
+@pytest.mark.parametrize("changes, match", [({"attentions": ["eca"]}, "'eca'"), ({"trained": ["se", "se"]}, "trained"),
+                                            ({"attentions": "se"}, "expects"), ({"bam_placement": "end"}, "stage"),
+                                            ({"depth": 21}, "6n\\+2")])
+def test_params_are_checked_when_made(changes, match):
+    with pytest.raises(ValueError, match=match):
+        study.Params(**changes)
+
+
+def test_overheads_count_the_trained_net_as_the_runs_see_it():
+    p = study.Params(attentions=("se",), depth=8, width=16, resolution=16)
+    imagenet, trained = study.overheads(p)
+    assert imagenet.loc[1, "added"] == 2_530_992
+    assert (trained.loc[1, "modules"], trained.loc[1, "added"]) == (3, 49 + 162 + 580)  # as on 28x28: GAP
+    assert trained.loc[0, "macs"] < study.overheads(p.replace(resolution=None))[1].loc[0, "macs"]
+
+
+def test_run_trains_the_experiment(monkeypatch):
+    calls = []
+    monkeypatch.setattr(study, "run_grid", lambda exp, root, **kw: calls.append((list(exp.variants), root, kw)))
+    study.run(study.Params(), "r")
+    assert calls == [(["none", "se"], "r", {"workers": 2})]
 
 
 def test_summary_rows_from_hand_made_tables():
@@ -77,10 +103,25 @@ def test_summary_rows_from_hand_made_tables():
                              "trainable": [1000, 1010], "added": [0, 10], "added_pct": [0.0, 1.0]})
     imagenet = pd.DataFrame({"attention": ["none", "se", "bam"], "added": [0, 2_530_992, 300_000]})
     frame = runs({"none": [0.12, 0.13, 0.14], "se": [0.08, 0.09, 0.10], "bam": [0.16, 0.17, 0.18]})
-    rows = study.summary_rows(frame, overhead, imagenet)
+    rows = study.summary_rows(frame, study.Params(trained=("se", "bam")), overhead, imagenet)
     assert [r.verdict for r in rows[:2]] == ["agrees", "disagrees"]  # BAM: 0.30 M vs the paper's 0.36 M
     assert rows[2].measured == "+10 (+1.00 %)" and rows[2].reference == "+9.9 % on ResNet-50"
     assert (rows[3].quantity, rows[3].verdict) == ("test error, SE − none", "agrees")
     assert rows[3].reference.startswith("-1.51 pp top-1")
     assert (rows[4].quantity, rows[4].verdict) == ("test error, BAM − none", "disagrees")
     assert [r.quantity for r in rows[5:]] == ["test error, none", "test error, se", "test error, bam"]
+    assert (rows[3].judged_at, rows[0].judged_at) == ("trained", None)
+    waiting = study.summary_rows(frame.assign(converged=[True] * 6 + [False] * 3), study.Params(trained=("se", "bam")))
+    assert [r.verdict for r in waiting[:2]] == ["agrees", "not converged"]
+
+
+def test_differences_follow_the_parameters():
+    quick = study.differences(study.Params()).set_index("")
+    assert list(quick.columns) == ["here", "the papers"]
+    assert quick.loc["network", "here"] == "ResNet-20 (resnet_cifar, first-stage width 8)"
+    assert quick.loc["data", "here"] == "fashion_mnist at 16x16, 1000 training images"
+    assert quick.loc["modules trained", "here"] == "SE"
+    paper = study.differences(resolve(study, "paper")).set_index("")
+    assert paper.loc["modules trained", "here"] == "SE, CBAM, BAM" and "native size" in paper.loc["data", "here"]
+    frame = runs({"none": [0.1, 0.2]}).assign(converged=[True, False])
+    assert study.differences(study.Params(), frame).set_index("").loc["runs converged", "here"] == "1 of 2"
