@@ -309,3 +309,33 @@ def data_shape(dataset: str = "fashion_mnist", resolution: int | None = None, **
 
     _, _, info = load_arrays(dataset, "test", resolution=resolution, **options)
     return tuple(info.image_shape), int(info.num_classes)
+
+
+def iterations_to_target(runs: pd.DataFrame, history: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """Per finished run of ``variant``, by seed: the iterations to the target training error, or a lower bound.
+
+    A run records ``iterations_to_target`` when its running training error first fell below the
+    config's ``target_train_error``. A run that never got there counts the iterations it trained
+    (its largest ``step`` in ``history``): a lower bound, *censored* (``reached`` False). Where that
+    is unknown too, ``iterations`` is NaN.
+
+    Args:
+        runs: :meth:`cnnkit.ablation.Results.runs` (``run_id``, ``variant``, ``seed``, ``status``,
+            ``iterations_to_target``).
+        history: :meth:`cnnkit.ablation.Results.history` (``run_id``, ``step``).
+        variant: the variant whose runs to read.
+
+    Returns:
+        A frame indexed by ``seed`` (sorted) with columns ``iterations`` (float) and ``reached`` (bool).
+    """
+    sel = runs[(runs["variant"] == variant) & runs["status"].isin(FINISHED)]
+    column = "iterations_to_target"
+    reached = (pd.to_numeric(sel[column], errors="coerce") if column in sel.columns
+               else pd.Series(math.nan, index=sel.index, dtype=float))
+    trained = (pd.to_numeric(history["step"], errors="coerce").groupby(history["run_id"]).max()
+               if {"run_id", "step"} <= set(history.columns) else pd.Series(dtype=float))
+    total = pd.to_numeric(sel["run_id"].map(trained), errors="coerce")
+    frame = pd.DataFrame({"iterations": reached.where(reached.notna(), total).to_numpy(dtype=float),
+                          "reached": reached.notna().to_numpy(dtype=bool)},
+                         index=pd.Index(sel["seed"].to_numpy(), name="seed"))
+    return frame.sort_index()

@@ -5,57 +5,98 @@ from vanishing gradients, non-saturating ones (the ReLU family) avoid it and con
 AlexNet's Fig. 1 gives the one number: ReLU reaches 25 % training error six times faster than
 tanh (Krizhevsky et al. 2012). This study trains the same net with each activation × seeds and
 reports the final test error and the iterations to a target training error. Every row pairs the
-runs by seed (same subset and data order in every arm) and states its test before the runs.
+runs by seed (same subset and data order in every arm) and states its test before the runs
+(:data:`CLAIMS`): test error is a claim about trained nets (``judged_at="trained"``: on runs that did
+not converge its row reads "not converged"); iterations to the target is a claim about speed,
+judged during training (``"early"``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from cnnkit._status import FINISHED
 from cnnkit.ablation import Experiment
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.layers.factories import ACTIVATIONS as KNOWN
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET
-from cnnkit.ablation.verdicts import Claim
-from cnnkit.studies._common import FINISHED, absolute_row, base_config, checked_variants, diff_row, judged_row, mean_text
+from cnnkit.studies._common import (absolute_row, base_config, checked_variants, converged_text, diff_row,
+                                    iterations_to_target, judged_row, mean_text, run_grid)
+from cnnkit.studies._spec import StudyParams
 
 ZOO = ("relu", "leaky_relu", "elu", "prelu", "rrelu", "sigmoid", "tanh")
 SATURATING = ("sigmoid", "tanh")
 ARTICLE = "article 001, qualitative"
+MODEL = "alexnet_cifar"  # AlexNet's 4-layer CIFAR net (no hidden dense layer), its activation set per arm
+RECIPE = "alexnet"  # SGD with momentum at the recipe's rate, the same for every activation
+
+NOTEBOOK = "06_activations"
+WORKERS = 2  # training processes of the grid
+
+# What the article and AlexNet say, declared before any run (b − a, paired by seed).
+CLAIMS = {
+    "test_error": Claim("positive", judged_at="trained"),  # test error, a saturating unit − the baseline > 0
+    "family": Claim("positive", judged_at="trained"),      # test error, saturating − non-saturating family > 0
+    "speed": Claim("positive", judged_at="early"),         # iterations to the target, slow − fast > 0
+}
 
 
-def experiment(*, activations: Sequence[str] = ZOO, seeds: Sequence[int] = (0, 1), target_error: float = 0.25,
-               dataset: str = "fashion_mnist", subset: int | None = 2000, epochs: int = 2, batch_size: int = 32,
-               augment: str = "none", bn_momentum: float = 0.9, model: str = "alexnet_cifar",
-               norm: str | None = None, recipe: str = "alexnet", resolution: int | None = None,
-               eval_subset: int | None = None, name: str = "activation_zoo") -> Experiment:
-    """The same net with each activation × seeds, recording iterations to ``target_error``.
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 06's parameters; the defaults are the quick preset."""
 
-    Args:
-        activations: two or more distinct names from :data:`cnnkit.layers.factories.ACTIVATIONS`
-            for the model's ``activation`` option, the baseline (ReLU) first.
-        target_error: the training error to reach, in (0, 1) (AlexNet's: 0.25).
-        model: a model with ``activation`` and ``norm`` options; default ``"alexnet_cifar"``
-            (AlexNet's 4-layer CIFAR net; it has no hidden dense layer).
-        norm: the model's normalisation; default ``None`` so that nothing but the activation
-            shapes the gradient flow (``"lrn"`` is AlexNet's, ``"batch"`` would rescue saturating units).
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution, eval_subset:
-            see :class:`cnnkit.config.RunConfig`.
-        name: the experiment's name (its folder in the results store).
-    """
-    activations = checked_variants(activations, f"activations must be two or more distinct names from "
-                                                f"{list(KNOWN)}, baseline first, e.g. {list(ZOO)}",
-                                   choices=KNOWN, at_least=2)
-    if not 0 < target_error < 1:
-        raise ValueError(f"target_error is a training error in (0, 1), e.g. 0.25; got {target_error!r}")
-    base = base_config(model=model, dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       target_train_error=target_error, eval_subset=eval_subset)
-    variants = {a: {"model_options": {"activation": a, "norm": norm}} for a in activations}
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+    dataset: str = "fashion_mnist"  # the paper (AlexNet Fig. 1) used "cifar10"
+    activations: tuple[str, ...] = ZOO  # the baseline first
+    target_error: float = 0.5  # training error to reach; AlexNet's 0.25 is out of reach in this budget
+    seeds: tuple[int, ...] = (0, 1)  # training seeds (runs paired by seed), and the seeds of the gradient-flow nets
+    subset: int | None = 1200  # training examples, class-balanced (None: all)
+    eval_subset: int | None = 1000  # validation and test examples (None: as subset)
+    epochs: int = 2  # passes over the training subset, in batches of batch_size
+    batch_size: int = 32  # the paper (and preset paper): 128
+    augment: str = "none"  # no augmentation: the activations alone differ
+    bn_momentum: float = 0.9  # used only with norm "batch"
+    norm: str | None = None  # the model's normalisation: None, so only the activation shapes the gradient flow
+
+    def __post_init__(self):
+        super().__post_init__()
+        checked_variants(self.activations, f"activations must be two or more distinct names from {list(KNOWN)}, "
+                                           f"baseline first, e.g. {ZOO}", choices=KNOWN, at_least=2)
+        if not any(a in SATURATING for a in self.activations[1:]) or self.activations[0] in SATURATING:
+            raise ValueError(f"activations must start with a non-saturating baseline and include a saturating unit "
+                             f"{SATURATING} after it (every judged row compares the two), e.g. ('relu', 'sigmoid'); "
+                             f"got {self.activations!r}")
+        if not 0 < self.target_error < 1:
+            raise ValueError(f"target_error is a training error in (0, 1), e.g. 0.25; got {self.target_error!r}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, e.g. 2; got {self.epochs!r}")
+
+
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # A non-saturating and a saturating unit: every code path, no verdict.
+    "smoke": {"activations": ("relu", "sigmoid")},
+    # Krizhevsky et al. 2012, Fig. 1: CIFAR-10, 4-layer CNN, until 25 % training error.
+    "paper": {"dataset": "cifar10", "epochs": 40, "target_error": 0.25},
+}
+
+
+def experiment(p: Params = Params(), *, name: str = "activation_zoo") -> Experiment:
+    """The same net (:data:`MODEL`, :data:`RECIPE`, normalisation ``p.norm``) with each activation × seeds,
+    recording the iterations to ``p.target_error`` (the running training error)."""
+    base = base_config(model=MODEL, dataset=p.dataset, subset=p.subset, epochs=p.epochs, batch_size=p.batch_size,
+                       augment=p.augment, bn_momentum=p.bn_momentum, recipe=RECIPE,
+                       target_train_error=p.target_error, eval_subset=p.eval_subset)
+    variants = {a: {"model_options": {"activation": a, "norm": p.norm}} for a in p.activations}
+    return Experiment(name, base, variants=variants, seeds=p.seeds)
+
+
+def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
+    """Train :func:`experiment` of ``p`` in ``workers`` processes; finished runs are kept, interrupted ones resume."""
+    return run_grid(experiment(p), root, workers=workers, **kwargs)
 
 
 def families(runs: pd.DataFrame) -> pd.DataFrame:
@@ -63,101 +104,104 @@ def families(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.assign(variant=np.where(runs["variant"].isin(SATURATING), "saturating", "non-saturating"))
 
 
-def iterations_by_seed(runs: pd.DataFrame, history: pd.DataFrame, variant: str) -> tuple[pd.Series, pd.Series]:
-    """Per seed of ``variant``'s finished runs: iterations to the target, and whether the run never got there.
-
-    A run that never reached the target counts the iterations it trained (a lower bound: it is
-    *censored*), read from ``history`` (its largest ``step``); NaN where that is unknown too.
-
-    Args:
-        runs: :meth:`cnnkit.ablation.Results.runs` (``run_id``, ``variant``, ``seed``, ``status``,
-            ``iterations_to_target``).
-        history: :meth:`cnnkit.ablation.Results.history` (``run_id``, ``step``).
-
-    Returns:
-        ``(iterations, censored)``, two Series indexed by seed.
-    """
-    sel = runs[(runs["variant"] == variant) & runs["status"].isin(FINISHED)]
-    reached = pd.to_numeric(sel.get("iterations_to_target", pd.Series(np.nan, sel.index)), errors="coerce")
-    trained = (pd.to_numeric(history["step"], errors="coerce").groupby(history["run_id"]).max()
-               if {"run_id", "step"} <= set(history.columns) else pd.Series(dtype=float))
-    total = pd.to_numeric(sel["run_id"].map(trained), errors="coerce")
-    values = pd.Series(reached.where(reached.notna(), total).to_numpy(float), index=sel["seed"].to_numpy())
-    censored = pd.Series(reached.isna().to_numpy(), index=sel["seed"].to_numpy())
-    return values.sort_index(), censored.sort_index()
-
-
 def speed_row(runs: pd.DataFrame, history: pd.DataFrame, fast: str, slow: str, *, quantity: str, reference: str,
-              headline: bool = False, note: str = "") -> Row:
+              headline: bool = False, note: str = "", claim: Claim = CLAIMS["speed"]) -> Row:
     """Iterations to the target, ``slow − fast``, paired by seed; the claim: ``slow`` needs more (one-sided).
 
     A censored ``slow`` run counts its length, which can only understate how slow it was, so an
     *agrees* stands; a censored ``fast`` run leaves the difference unbounded: the row says so and is
-    inconclusive. The note gives the ratio of means (``≥``: a lower bound).
+    inconclusive. The note gives the ratio of means (``≥``: a lower bound). ``claim`` is judged during
+    training (``judged_at="early"``) unless another is given.
     """
-    f, f_cens = iterations_by_seed(runs, history, fast)
-    s, s_cens = iterations_by_seed(runs, history, slow)
-    common = f.dropna().index.intersection(s.dropna().index)
-    claim = Claim("positive")
+    f = iterations_to_target(runs, history, fast).dropna()
+    s = iterations_to_target(runs, history, slow).dropna()
+    common = f.index.intersection(s.index)
     if len(common) == 0:
         return Row(quantity, f"no finished pair of {fast} and {slow} runs", reference, "inconclusive", note,
-                   headline, claim.describe(True))
-    if f_cens[common].any():
-        return Row(quantity, f"{fast} did not reach the target in {int(f_cens[common].sum())} of {len(common)} runs",
-                   reference, "inconclusive", note, headline, claim.describe(True))
-    ratio = f"{slow} / {fast} {'≥ ' if s_cens[common].any() else ''}{s[common].mean() / f[common].mean():.2f}x"
-    reached = f"{slow} reached the target in {int((~s_cens[common]).sum())} of {len(common)} runs"
-    return judged_row(quantity, f[common].to_numpy(), s[common].to_numpy(), claim, reference=reference,
+                   headline, claim.describe(True), judged_at=claim.judged_at)
+    f_cens, s_cens = ~f.loc[common, "reached"], ~s.loc[common, "reached"]
+    if f_cens.any():
+        return Row(quantity, f"{fast} did not reach the target in {int(f_cens.sum())} of {len(common)} runs",
+                   reference, "inconclusive", note, headline, claim.describe(True), judged_at=claim.judged_at)
+    fi, si = f.loc[common, "iterations"], s.loc[common, "iterations"]
+    ratio = f"{slow} / {fast} {'≥ ' if s_cens.any() else ''}{si.mean() / fi.mean():.2f}x"
+    reached = f"{slow} reached the target in {int((~s_cens).sum())} of {len(common)} runs"
+    return judged_row(quantity, fi.to_numpy(), si.to_numpy(), claim, reference=reference,
                       headline=headline, note="; ".join(x for x in (ratio, reached, note) if x), scale=1.0,
                       suffix=" iterations")
 
 
 def _iterations_text(runs: pd.DataFrame, history: pd.DataFrame, variant: str) -> str:
-    values, censored = iterations_by_seed(runs, history, variant)
-    if values.empty:
+    frame = iterations_to_target(runs, history, variant)
+    if frame.empty:
         return "no finished run"
-    if censored.all():
+    values, reached = frame["iterations"], frame["reached"]
+    if not reached.any():
         return "not reached" + ("" if values.isna().all() else f" in {values.max():.0f}")
-    return f"{values[~censored].mean():.0f} ({int((~censored).sum())} of {len(values)} runs)"
+    return f"{values[reached].mean():.0f} ({int(reached.sum())} of {len(values)} runs)"
 
 
-def summary_rows(runs: pd.DataFrame, history: pd.DataFrame, target_error: float = 0.25) -> list[Row]:
+def summary_rows(runs: pd.DataFrame, p: Params, history: pd.DataFrame) -> list[Row]:
     """What the runs show about the article's claims, each row's test declared (paired by seed).
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
+        p: the parameters the runs used (its activations, the baseline first, and its target).
         history: :meth:`cnnkit.ablation.Results.history` (the length of runs that missed the target).
-        target_error: the target the runs used (labels the rows).
 
     Returns:
-        Test error of each saturating unit minus the baseline (the first variant, normally ReLU;
+        Test error of each saturating unit minus the baseline (the first activation, normally ReLU;
         the article: positive; sigmoid's is a headline) and of the saturating family minus the
         non-saturating one (per seed, the mean of each family); the iterations to the target, each
         saturating unit − the baseline (tanh's is a headline: AlexNet's Fig. 1); then one row per
         activation with its test error and iterations to the target (not comparable).
     """
-    variants = list(dict.fromkeys(runs["variant"]))
-    baseline = variants[0]
+    variants = list(p.activations)
+    baseline, target = variants[0], f"{100 * p.target_error:g} %"
     saturating = [v for v in SATURATING if v in variants and v != baseline]
     rows = [diff_row(runs, baseline, v, "test_error", quantity=f"test error, {v} − {baseline}",
-                     reference=f"> 0: {v} saturates ({ARTICLE})", expect="positive", headline=v == "sigmoid")
-            for v in saturating]
-    fam = families(runs)
-    if fam["variant"].nunique() == 2 and len(variants) > 2:
-        rows.append(diff_row(fam, "non-saturating", "saturating", "test_error",
+                     reference=f"> 0: {v} saturates ({ARTICLE})", expect=CLAIMS["test_error"],
+                     headline=v == "sigmoid") for v in saturating]
+    if len(variants) > 2:  # the baseline is non-saturating and a saturating unit follows (Params checks)
+        rows.append(diff_row(families(runs), "non-saturating", "saturating", "test_error",
                              quantity="test error, saturating (sigmoid, tanh) − non-saturating (ReLU family)",
-                             reference=f"> 0 ({ARTICLE})", expect="positive",
+                             reference=f"> 0 ({ARTICLE})", expect=CLAIMS["family"],
                              note="per seed, the mean over each family's units"))
     for v in saturating:
         reference = f"> 0: {baseline} faster ({ARTICLE})"
         if v == "tanh":
             reference += f"; tanh / ReLU 6x on CIFAR-10 ({ALEXNET['relu_tanh_speedup'].source})"
         rows.append(speed_row(runs, history, baseline, v, headline=v == "tanh", reference=reference,
-                              quantity=f"iterations to {100 * target_error:.0f} % training error, {v} − {baseline}",
+                              quantity=f"iterations to {target} training error, {v} − {baseline}",
                               note="running training error; a run that never got there counts its length (≥)"))
     for v in variants:
         done = runs[(runs["variant"] == v) & runs["status"].isin(FINISHED)]
-        rows.append(absolute_row(f"{v}: test error; iterations to {100 * target_error:.0f} % training error",
+        rows.append(absolute_row(f"{v}: test error; iterations to {target} training error",
                                  f"{mean_text(runs, v, 'test_error')}; {_iterations_text(runs, history, v)}", "—",
                                  f"{len(done)} finished runs; absolute numbers depend on data and budget"))
     return rows
+
+
+def error_rows(rows: list[Row]) -> list[Row]:
+    """The rows of ``rows`` that judge a test-error difference (in pp; for the differences plot)."""
+    return [r for r in rows if r.diff is not None and r.quantity.startswith("test error")]
+
+
+def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What a run with the parameters ``p`` does differently from AlexNet's Fig. 1 (the article's one number).
+
+    With the ``runs`` frame, a row says how many of the runs converged (:func:`converged_text`).
+    """
+    rows = [("data", f"{p.dataset} at native size, {p.subset or 'all'} training images", "cifar10, 32x32, 50k"),
+            ("net", f"{MODEL}, normalisation {p.norm}", "4-layer CNN"),
+            ("activations", ", ".join(p.activations), "ReLU and tanh (the article adds the ReLU family and sigmoid)"),
+            ("learning rate", f"the {RECIPE} recipe's, shared by every activation",
+             "chosen per network for the fastest training"),
+            ("target training error", f"{100 * p.target_error:g} % (running error of the mini-batches)", "25 %"),
+            ("budget", f"{p.epochs} epoch{'' if p.epochs == 1 else 's'} × batch {p.batch_size}", "≈ 36 epochs × 128"),
+            ("saturating vs non-saturating", "per seed, the mean of each family's units: read it beside the "
+             "per-unit rows", "the article's grouping, not measured there"),
+            ("seeds", f"{len(p.seeds)}, paired (same subset and data order)", "one run per unit")]
+    if runs is not None and "status" in runs:
+        rows.append(("convergence", converged_text(runs), "—"))
+    return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "Krizhevsky et al. 2012"])

@@ -27,22 +27,30 @@ def history_frame(runs: pd.DataFrame, steps: int = 300) -> pd.DataFrame:
 
 
 def test_experiment_grid():
-    exp = zoo.experiment(seeds=[0, 1], subset=100, epochs=1)
+    exp = zoo.experiment(zoo.Params(seeds=(0, 1), subset=100, epochs=1, target_error=0.25))
     assert list(exp.variants) == list(zoo.ZOO)
     specs = exp.runs()  # validates every config through RunConfig
     assert len(specs) == 14
     first = specs[0].config
     assert first["model"] == "alexnet_cifar" and first["model_options"] == {"activation": "relu", "norm": None}
     assert (first["target_train_error"], first["subset"], first["recipe"]) == (0.25, 100, "alexnet")
+    assert zoo.experiment().runs()[0].config["target_train_error"] == zoo.Params().target_error
 
 
-@pytest.mark.parametrize("kwargs, match", [
+@pytest.mark.parametrize("changes, match", [
     ({"activations": ["relu"]}, "two or more"), ({"activations": ["relu", "relu"]}, "distinct"),
     ({"activations": ["relu", "softsign"]}, "'softsign'"), ({"target_error": 1.5}, "1.5"),
+    ({"activations": ["relu", "elu"]}, "include a saturating unit"),
+    ({"activations": ["sigmoid", "relu"]}, "non-saturating baseline"), ({"epochs": 0}, "epochs"),
 ])
-def test_experiment_rejects_bad_arguments(kwargs, match):
+def test_params_reject_bad_values(changes, match):
     with pytest.raises(ValueError, match=match):
-        zoo.experiment(**kwargs)
+        zoo.Params(**changes)
+
+
+def test_claims_say_when_they_are_judged():
+    assert zoo.CLAIMS["speed"].judged_at == "early"
+    assert zoo.CLAIMS["test_error"].judged_at == zoo.CLAIMS["family"].judged_at == "trained"
 
 
 def test_every_zoo_activation_builds_the_default_model():
@@ -58,7 +66,8 @@ def test_rows_when_sigmoid_is_clearly_worse_and_slower():
                        "tanh": [0.23, 0.20, 0.24]},
                       to_target={"relu": [100, 110, 120], "elu": [90, 95, 100], "sigmoid": [float("nan")] * 3,
                                  "tanh": [105, 100, 130]})
-    rows = zoo.summary_rows(runs, history_frame(runs), target_error=0.25)
+    rows = zoo.summary_rows(runs, zoo.Params(activations=("relu", "elu", "sigmoid", "tanh"), target_error=0.25),
+                            history_frame(runs))
     by = {r.quantity: r for r in rows}
     assert by["test error, sigmoid − relu"].verdict == "agrees" and by["test error, sigmoid − relu"].headline
     assert by["test error, sigmoid − relu"].measured.startswith("+68.67 pp")
@@ -76,12 +85,22 @@ def test_rows_when_sigmoid_is_clearly_worse_and_slower():
     assert by["relu: test error; iterations to 25 % training error"].measured.endswith("110 (3 of 3 runs)")
     assert {r.verdict for r in rows[-4:]} == {"not comparable"}
     assert len(rows) == 2 + 1 + 2 + 4
+    assert [r.judged_at for r in rows[:5]] == ["trained"] * 3 + ["early"] * 2
+    assert [r.quantity for r in zoo.error_rows(rows)] == [r.quantity for r in rows[:3]]
+
+
+def test_test_error_rows_wait_for_converged_runs_but_the_speed_rows_do_not():
+    runs = runs_frame({"relu": [0.20, 0.21, 0.22], "sigmoid": [0.90, 0.89, 0.90]},
+                      to_target={"relu": [100, 110, 120], "sigmoid": [200, 210, 220]}).assign(converged=False)
+    rows = zoo.summary_rows(runs, zoo.Params(activations=("relu", "sigmoid")), history_frame(runs))
+    assert [r.verdict for r in rows[:2]] == ["not converged", "agrees"]
+    assert rows[0].measured.startswith("+68.67 pp")  # shown, but it decides nothing
 
 
 def test_rows_disagree_when_sigmoid_wins():
     runs = runs_frame({"relu": [0.50, 0.51, 0.52], "sigmoid": [0.20, 0.21, 0.22]},
                       to_target={"relu": [300, 290, 280], "sigmoid": [50, 60, 55]})
-    rows = zoo.summary_rows(runs, history_frame(runs))
+    rows = zoo.summary_rows(runs, zoo.Params(activations=("relu", "sigmoid")), history_frame(runs))
     assert [r.verdict for r in rows[:2]] == ["disagrees", "disagrees"]
     assert len(rows) == 2 + 2  # no pooled row with a single unit per family
 
@@ -96,3 +115,14 @@ def test_speed_row_when_the_fast_unit_misses_the_target():
 def test_families():
     runs = runs_frame({"relu": [0.1], "tanh": [0.2], "prelu": [0.3], "sigmoid": [0.4]})
     assert zoo.families(runs)["variant"].tolist() == ["non-saturating", "saturating", "non-saturating", "saturating"]
+
+
+def test_differences_come_from_the_parameters_and_say_how_many_runs_converged():
+    p = zoo.Params(activations=("relu", "tanh"), epochs=3, target_error=0.3)
+    table = zoo.differences(p).set_index("")
+    assert table.loc["activations", "here"] == "relu, tanh" and table.loc["budget", "here"] == "3 epochs × batch 32"
+    assert table.loc["target training error", "here"].startswith("30 %") and "convergence" not in table.index
+    runs = runs_frame({"relu": [0.2, 0.2], "tanh": [0.3, 0.3]}).assign(converged=[True, False, False, False])
+    runs.loc[3, "status"] = "failed"
+    assert zoo.differences(p, runs).set_index("").loc["convergence", "here"].startswith("1 of 3 runs converged")
+    assert list(zoo.differences(p).columns) == ["", "here", "Krizhevsky et al. 2012"]
