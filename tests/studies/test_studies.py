@@ -9,6 +9,7 @@ import pytest
 from study_frames import runs_frame
 
 from cnnkit.studies import absolute_row, conclusion, depth, diff_row, lrn, pp, relu_vs_tanh
+from cnnkit.studies._common import iterations_to_target
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -161,17 +162,21 @@ def test_depth_started_counts_the_runs_that_left_chance():
 
 # --- 02 ReLU vs tanh ------------------------------------------------------------------------------
 
-def activation_runs(relu, tanh):
-    return runs_frame({"relu": {"iterations_to_target": relu, "train_error": [0.2 + 0.01 * i for i in range(len(relu))]},
-                       "tanh": {"iterations_to_target": tanh, "train_error": [0.3 + 0.02 * i for i in range(len(tanh))]}})
+def activation_runs(relu, tanh, converged=None):
+    runs = runs_frame({"relu": {"iterations_to_target": relu,
+                                "train_error": [0.2 + 0.01 * i for i in range(len(relu))]},
+                       "tanh": {"iterations_to_target": tanh,
+                                "train_error": [0.3 + 0.02 * i for i in range(len(tanh))]}})
+    return runs if converged is None else runs.assign(converged=converged)
 
 
 STEPS = {f"{v}__s{i}": 1000 for v in ("relu", "tanh") for i in range(3)}
+RVT = relu_vs_tanh.Params()
 
 
 def test_speedup_agrees_when_relu_is_clearly_faster():
     runs, history = activation_runs([100, 120, 110], [600, 660, 500]), history_frame(STEPS)
-    rows = relu_vs_tanh.summary_rows(runs, history, target_error=0.15)
+    rows = relu_vs_tanh.summary_rows(runs, RVT, history, 0.15)
     assert rows[0].headline and rows[0].verdict == "agrees"
     ratio = math.exp(np.mean(np.log([6.0, 5.5, 500 / 110])))
     assert rows[0].measured.startswith(f"{ratio:.2f}x [90 % CI ")
@@ -180,18 +185,29 @@ def test_speedup_agrees_when_relu_is_clearly_faster():
     assert rows[1].headline and rows[1].verdict == "agrees" and "(> 2x)" in rows[1].quantity  # 4.5-6x > 2x
     assert rows[2].verdict == "agrees"  # final training error tanh − relu: +10, +11, +12 pp
     assert rows[3].measured == "110 (reached in 3 of 3 runs)" and rows[3].verdict == "not comparable"
+    assert [r.judged_at for r in rows[:3]] == ["early", "early", "trained"]
+
+
+def test_the_speedup_is_judged_early_and_the_final_error_only_on_converged_runs():
+    runs = activation_runs([100, 120, 110], [600, 660, 500], converged=[False] * 6)
+    rows = relu_vs_tanh.summary_rows(runs, RVT, history_frame(STEPS), 0.15)
+    assert [r.verdict for r in rows[:3]] == ["agrees", "agrees", "not converged"]
+    assert rows[0].converged is False and rows[2].converged is False
+    converged = relu_vs_tanh.summary_rows(activation_runs([100, 120, 110], [600, 660, 500], converged=[True] * 6),
+                                          RVT, history_frame(STEPS), 0.15)
+    assert converged[2].verdict == "agrees" and converged[2].converged is True
 
 
 def test_a_small_speedup_disagrees_with_a_large_one():
     runs = activation_runs([100, 120, 110], [110, 125, 118])
-    rows = relu_vs_tanh.summary_rows(runs, history_frame(STEPS), target_error=0.15)
+    rows = relu_vs_tanh.summary_rows(runs, RVT, history_frame(STEPS), 0.15)
     assert rows[0].verdict == "agrees" and rows[1].verdict == "disagrees"
 
 
 def test_speedup_counts_a_censored_tanh_run_with_its_length():
     runs = activation_runs([100, 120, 110], [600, None, 700])
     history = history_frame({**STEPS, "tanh__s1": 900})
-    row = relu_vs_tanh.summary_rows(runs, history, target_error=0.1)[0]
+    row = relu_vs_tanh.summary_rows(runs, RVT, history, 0.1)[0]
     ratio = math.exp(np.mean(np.log([6.0, 900 / 120, 700 / 110])))
     assert row.measured.startswith(f"≥ {ratio:.2f}x") and row.verdict == "agrees"
     assert "1 of 3 tanh runs never reached the target" in row.note
@@ -205,17 +221,31 @@ def test_speedup_disagrees_when_tanh_is_faster_and_is_inconclusive_when_runs_ove
     assert row.verdict == "inconclusive" and "seeds per arm would decide" in row.note
 
 
-def test_sweep_picks_the_fastest_rate_per_arm_and_the_linear_target():
-    names = ["relu lr=0.01", "relu lr=0.1", "tanh lr=0.01", "tanh lr=0.1", "linear lr=0.01", "linear lr=0.1"]
+def test_iterations_to_target_counts_a_censored_run_with_its_length():
+    runs = activation_runs([100, None, 110], [600, None, 700])
+    runs.loc[runs["run_id"] == "tanh__s2", "status"] = "failed"
+    history = history_frame({**STEPS, "relu__s1": 900})
+    relu, tanh = (iterations_to_target(runs, history, v) for v in ("relu", "tanh"))
+    assert relu["iterations"].tolist() == [100, 900, 110] and relu["reached"].tolist() == [True, False, True]
+    assert tanh.index.tolist() == [0, 1] and tanh["iterations"].tolist() == [600, 1000]  # the failed run is out
+    unknown = iterations_to_target(runs, history.iloc[0:0], "relu")
+    assert math.isnan(unknown.loc[1, "iterations"]) and not unknown.loc[1, "reached"]
+
+
+def sweep_frames(names, status, curves):
     runs = pd.DataFrame({"run_id": [f"{n}__s100" for n in names], "variant": names, "seed": 100,
-                         "status": ["done", "diverged", "done", "done", "done", "done"],
-                         "train_error": [0.2, math.nan, 0.3, 0.25, 0.19, 0.21]})
-    curves = {"relu lr=0.01": [0.5, 0.2], "relu lr=0.1": [0.1, math.nan], "tanh lr=0.01": [0.6, 0.3],
-              "tanh lr=0.1": [0.4, 0.25], "linear lr=0.01": [0.3, 0.19], "linear lr=0.1": [0.25, 0.21]}
+                         "status": status, "train_error": [vs[-1] for vs in curves.values()]})
     history = pd.DataFrame([(f"{n}__s100", n, 100, e + 1, 10 * (e + 1), "train", "error", v)
                             for n, vs in curves.items() for e, v in enumerate(vs)],
                            columns=["run_id", "variant", "seed", "epoch", "step", "split", "metric", "value"])
-    table = relu_vs_tanh.sweep_table(runs, history)
+    return runs, history
+
+
+def test_sweep_picks_the_fastest_rate_per_arm_and_the_linear_target():
+    curves = {"relu lr=0.01": [0.5, 0.2], "relu lr=0.1": [0.1, math.nan], "tanh lr=0.01": [0.6, 0.3],
+              "tanh lr=0.1": [0.4, 0.25], "linear lr=0.01": [0.3, 0.19], "linear lr=0.1": [0.25, 0.21]}
+    runs, history = sweep_frames(list(curves), ["done", "diverged", "done", "done", "done", "done"], curves)
+    table = relu_vs_tanh.sweep_table(runs, history, relu_vs_tanh.Params(lrs=(0.01, 0.1)))
     lrs, target = relu_vs_tanh.chosen(table)
     assert lrs == {"linear": 0.1, "relu": 0.01, "tanh": 0.1}  # the diverged relu rate is out
     assert target == pytest.approx(0.21)
@@ -224,26 +254,79 @@ def test_sweep_picks_the_fastest_rate_per_arm_and_the_linear_target():
         relu_vs_tanh.chosen(table)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"target_error": 0}, "target_error"), ({"target_error": 1.5}, "1.5"),
-                                           ({"activations": ["relu"]}, "two distinct"),
-                                           ({"activations": ["relu", "relu"]}, "two distinct"),
-                                           ({"activations": ["relu", "softsign"]}, "softsign")])
-def test_relu_vs_tanh_experiment_rejects_bad_arguments(kwargs, match):
+def test_sweep_table_reads_arm_and_rate_from_the_parameters_not_the_names():
+    p = relu_vs_tanh.Params(activations=("elu", "sigmoid"), lrs=(0.5,))
+    assert relu_vs_tanh.sweep_arms(p) == {"elu lr=0.5": ("elu", 0.5), "sigmoid lr=0.5": ("sigmoid", 0.5),
+                                          "linear lr=0.5": ("linear", 0.5)}
+    curves = {"elu lr=0.5": [0.5, 0.3], "sigmoid lr=0.5": [0.6, 0.4], "linear lr=0.5": [0.3, 0.2],
+              "other": [0.1, 0.1]}
+    runs, history = sweep_frames(list(curves), "done", curves)
+    table = relu_vs_tanh.sweep_table(runs, history, p)
+    assert table["arm"].tolist() == ["elu", "linear", "sigmoid"] and table["chosen"].all()  # "other" is not the sweep's
+
+
+@pytest.mark.parametrize("changes, match", [({"activations": ["relu"]}, "two distinct"),
+                                            ({"activations": ["relu", "relu"]}, "two distinct"),
+                                            ({"activations": ["relu", "softsign"]}, "softsign"),
+                                            ({"activations": ["relu", "tanh", "elu"]}, "exactly two"),
+                                            ({"lrs": [0.1, 0]}, "positive learning rates"),
+                                            ({"iterations": 90, "log_every": 25}, "multiple of log_every")])
+def test_relu_vs_tanh_params_reject_bad_values(changes, match):
     with pytest.raises(ValueError, match=match):
-        relu_vs_tanh.experiment(**kwargs)
+        relu_vs_tanh.Params(**changes)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"target_error": 0}, "target_error"), ({"target_error": 1.5}, "1.5"),
+                                           ({"lrs": {"relu": 0.1}}, r"no rate for \['tanh'\]")])
+def test_relu_vs_tanh_experiment_rejects_bad_choices(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        relu_vs_tanh.experiment(RVT, **kwargs)
 
 
 def test_relu_vs_tanh_experiments_run():
-    exp = relu_vs_tanh.experiment(seeds=[3], lrs={"relu": 0.02, "tanh": 0.05}, target_error=0.2)
+    exp = relu_vs_tanh.experiment(relu_vs_tanh.Params(seeds=[3]), lrs={"relu": 0.02, "tanh": 0.05},
+                                  target_error=0.2)
     specs = exp.runs()
     assert [s.run_id for s in specs] == ["relu__s3", "tanh__s3"]
     assert specs[0].config["model_options"] == {"activation": "relu", "norm": None, "kernel_initializer": "he_normal"}
     tanh = specs[1].config
     assert (tanh["lr"], tanh["target_train_error"], tanh["weight_decay"], tanh["augment"]) == (0.05, 0.2, 0.0, "none")
-    sweep = relu_vs_tanh.sweep(lrs=[0.01, 0.1]).runs()
+    assert (tanh["epochs"], tanh["steps_per_epoch"]) == (RVT.iterations // RVT.log_every, RVT.log_every)
+    shape = relu_vs_tanh.experiment().runs()  # without the sweep's choice: the grid's shape, no target
+    assert [s.run_id for s in shape] == [f"{a}__s{s}" for a in RVT.activations for s in RVT.seeds]
+    assert shape[0].config.get("target_train_error") is None
+    sweep = relu_vs_tanh.sweep(relu_vs_tanh.Params(lrs=[0.01, 0.1])).runs()
     assert [s.variant for s in sweep] == ["relu lr=0.01", "relu lr=0.1", "tanh lr=0.01", "tanh lr=0.1",
                                           "linear lr=0.01", "linear lr=0.1"]
     assert sweep[-1].config["model"] == "linear" and {s.seed for s in sweep} == {100}
+    assert sweep[0].config["epochs"] * sweep[0].config["steps_per_epoch"] == RVT.iterations // 2
+
+
+def _fake_fit(config, *, workdir):
+    """Training error falls as 1/epoch, faster with a larger rate; the target is reached where it is crossed."""
+    rate = 1.0 if config.model == "linear" else 10 * config.lr
+    history = [{"epoch": e, "step": config.steps_per_epoch * e, "error": 0.5 / (e * rate)} for e in
+               range(1, config.epochs + 1)]
+    target = config.target_train_error
+    reached = next((h["step"] for h in history if target is not None and h["error"] < target), None)
+    final = {"train_error": history[-1]["error"], "test_error": history[-1]["error"] + 0.01,
+             "iterations_to_target": reached, "converged": False}
+    return {"status": "done", "history": history, "final": final, "wall_time": 0.01}
+
+
+def test_relu_vs_tanh_run_trains_the_sweep_then_each_unit_at_its_chosen_rate(tmp_path):
+    p = relu_vs_tanh.Params(lrs=(0.05, 0.2), seeds=(0, 1), iterations=40, log_every=10)
+    trained = relu_vs_tanh.run(p, str(tmp_path), workers=1, train_fn=_fake_fit, progress=False)
+    assert trained.lrs == {"linear": 0.05, "relu": 0.2, "tanh": 0.2}  # the larger rate falls faster in the fake
+    assert trained.target == pytest.approx(0.5 / 2)  # the linear model's last quarter of its 2 epochs: epoch 2
+    runs = trained.results.runs()
+    assert sorted(runs["run_id"]) == ["relu__s0", "relu__s1", "tanh__s0", "tanh__s1"]
+    assert trained.choice == {"chosen_lrs": trained.lrs, "target_error": trained.target}
+    assert "**relu** 0.2" in trained.text and "25.0 %" in trained.text
+    table = relu_vs_tanh.differences(p, trained).set_index("")
+    assert table.loc["target training error", "here"].startswith("25.0 %")
+    assert table.loc["learning rates", "here"].startswith("relu 0.2, tanh 0.2, linear 0.05")
+    assert relu_vs_tanh.differences(p).loc[2, "here"].startswith("set by the sweep")
 
 
 # --- 03 LRN ------------------------------------------------------------------------------------------
