@@ -331,19 +331,33 @@ def test_relu_vs_tanh_run_trains_the_sweep_then_each_unit_at_its_chosen_rate(tmp
 
 # --- 03 LRN ------------------------------------------------------------------------------------------
 
+LRN_BN = lrn.Params(norms=("none", "lrn", "batch"))
+
+
 def test_lrn_rows_support_alexnet_when_lrn_clearly_helps():
     runs = runs_frame({"lrn": {"test_error": [0.11, 0.115, 0.12]}, "none": {"test_error": [0.13, 0.136, 0.139]},
                        "batch": {"test_error": [0.09, 0.095, 0.10]}})
-    rows = lrn.summary_rows(runs)
+    rows = lrn.summary_rows(runs, LRN_BN)
     assert [r.verdict for r in rows] == ["agrees", "disagrees", "agrees"] + ["not comparable"] * 3
     assert rows[0].headline and rows[1].headline and rows[0].reference.startswith("+2 pp")
     assert rows[0].measured.startswith("+2.00 pp") and rows[1].test.startswith("TOST")
     assert rows[2].quantity == "test error, BN − LRN" and rows[2].measured.startswith("-2.00 pp")
-    assert [r.quantity for r in rows[3:]] == ["test error, lrn", "test error, none", "test error, batch"]
-    assert rows[3].reference.startswith("11.00 %") and rows[4].reference.startswith("13.00 %")
+    assert [r.quantity for r in rows[3:]] == ["test error, none", "test error, lrn", "test error, batch"]
+    assert rows[3].reference.startswith("13.00 %") and rows[4].reference.startswith("11.00 %")
     assert lrn.supported(rows) == "The data support AlexNet's claim: LRN lowers the test error."
-    without_bn = lrn.summary_rows(runs[runs["variant"] != "batch"])
+    without_bn = lrn.summary_rows(runs[runs["variant"] != "batch"], lrn.Params())
     assert len(without_bn) == 4 and "BN" not in " ".join(r.quantity for r in without_bn)
+    assert {r.judged_at for r in rows[:3]} == {"trained"}
+
+
+def test_lrn_claims_are_not_judged_on_runs_that_did_not_converge():
+    runs = runs_frame({"lrn": {"test_error": [0.11, 0.115, 0.12], "converged": [True, True, False]},
+                       "none": {"test_error": [0.13, 0.136, 0.139], "converged": [True] * 3}})
+    rows = lrn.summary_rows(runs)
+    assert [r.verdict for r in rows[:2]] == ["not converged"] * 2 and rows[0].measured.startswith("+2.00 pp")
+    assert lrn.supported(rows).startswith("Neither claim is judged: the runs had not converged")
+    assert lrn.differences(lrn.Params(), runs).set_index("").loc["convergence", "here"].startswith(
+        "5 of 6 runs converged")
 
 
 def test_lrn_rows_support_vgg_when_lrn_changes_nothing():
@@ -362,16 +376,24 @@ def test_lrn_rows_decide_nothing_when_the_seeds_scatter():
 
 
 @pytest.mark.parametrize("norms", [["lrn", "group"], ["lrn", "batch"], ["none"], ["lrn", "none", "lrn"]])
-def test_lrn_experiment_rejects_bad_norms(norms):
+def test_lrn_params_reject_bad_norms(norms):
     with pytest.raises(ValueError, match="norms must include 'none' and 'lrn'"):
-        lrn.experiment(norms=norms)
+        lrn.Params(norms=norms)
 
 
 def test_lrn_experiment_runs():
-    specs = lrn.experiment(seeds=[0], norms=["none", "lrn", "batch"]).runs()
+    specs = lrn.experiment(lrn.Params(seeds=[0], norms=["none", "lrn", "batch"])).runs()
     assert [s.run_id for s in specs] == ["none__s0", "lrn__s0", "batch__s0"]
     assert [s.config["model_options"]["norm"] for s in specs] == [None, "lrn", "batch"]
     assert (specs[0].config["steps_per_epoch"], specs[0].config["epochs"], specs[0].config["lr"]) == (100, 5, 0.02)
+    with pytest.raises(ValueError, match="iterations=150 must be a positive multiple of log_every=100"):
+        lrn.Params(iterations=150)
+
+
+def test_lrn_differences_come_from_the_parameters():
+    table = lrn.differences(lrn.Params(resolution=None, subset=None, eval_subset=None)).set_index("")
+    assert table.loc["data", "here"] == "fashion_mnist at native size, all training images"
+    assert table.loc["iterations × batch", "here"] == "500 × 64" and "convergence" not in table.index
 
 
 def test_depth_differences_say_which_arithmetic_the_runs_used():
