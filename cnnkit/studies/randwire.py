@@ -5,13 +5,16 @@ ER(P), Barabási–Albert BA(M) or Watts–Strogatz WS(K, P) — and finds WS(4,
 random networks competitive with hand-designed and NAS-found ones at equal computation.
 Here: the graphs' statistics (degree, clustering, path length), drawings, and RandWire nets
 of each generator × seeds (a new graph per seed, as the paper's "5 random network instances")
-against a ``resnet_cifar`` of about the same multiply-accumulates.
+against a ``resnet_cifar`` of about the same multiply-accumulates (:func:`match_resnet`).
+:func:`run` trains them with :func:`fit_run`, which ties each RandWire net's graph seed to the
+run's seed: without it every seed would train the same graph.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -19,10 +22,80 @@ import numpy as np
 import pandas as pd
 
 from cnnkit.ablation import Experiment
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.models.randwire import GENERATORS, graph_stats, random_graph, to_dag
 from cnnkit.notebook.report import Row
 from cnnkit.reference import RANDWIRE, RANDWIRE_BEST_GENERATOR
-from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, mean_text
+from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, mean_text, run_grid
+from cnnkit.studies._spec import StudyParams
+
+NOTEBOOK = "11_randwire"
+WORKERS = 2  # training processes of the grid
+
+# What the paper says, declared before any run (b − a of test error, paired by seed). Both are about the final
+# test error of trained nets: judged only where the runs converged.
+CLAIMS = {
+    "others_vs_ws": Claim("positive", judged_at="trained"),   # Fig. 3: WS(4, 0.75) is the best generator
+    "resnet_vs_ws": Claim("positive", judged_at="trained"),   # Fig. 1: WS beats a ResNet of similar budget
+}
+
+
+def _check_generators(generators: Sequence[str]) -> list[str]:
+    return checked_variants(generators, f"generators must name each of {list(GENERATORS)} at most once "
+                                        "(at least one)", choices=GENERATORS)
+
+
+def _check_positive(name: str, values: Sequence[int]) -> None:
+    if not values or any(v < 1 for v in values):
+        raise ValueError(f"{name} must list at least one positive int, got {values!r}; e.g. {name}=(8, 14, 20)")
+
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 11's parameters; the defaults are the quick preset."""
+
+    dataset: str = "fashion_mnist"  # the paper used ImageNet
+    generators: tuple[str, ...] = ("er", "ba", "ws")  # the paper's settings: ER(0.2), BA(5), WS(4, 0.75)
+    graph_nodes: int = 32  # nodes of the graphs drawn and tabulated (the paper: 32 per stage)
+    graph_samples: int = 10  # random graphs per generator in the statistics table
+    nodes: int = 6  # nodes per stage of the trained nets (the paper: 32): 6 trains ~3x faster than 8
+    channels: int = 8  # filters of the first stage, doubled each stage (the paper, small regime: 78)
+    stages: int = 1  # random-graph stages (the paper: 3 after its stem)
+    head_channels: int | None = None  # width of the 1x1 conv before pooling (None: none); the paper: 1280
+    resnet_depths: tuple[int, ...] = (8, 14, 20)  # resnet_cifar depths tried for the equal-MACs baseline
+    resnet_widths: tuple[int, ...] = (2, 4, 8, 12, 16)  # resnet_cifar widths tried for the equal-MACs baseline
+    seeds: tuple[int, ...] = (0, 1, 2)  # each seed draws a new graph per stage and new weights; runs paired by seed
+    subset: int | None = 1000  # training examples, class-balanced (None: all)
+    eval_subset: int | None = 1000  # validation and test examples (None: as subset)
+    epochs: int = 4  # passes over the training subset; the paper: 100 (ImageNet)
+    batch_size: int = 32  # more updates per image for a CPU budget; preset paper: 128
+    augment: str = "none"  # preset paper: "resnet_cifar"
+    bn_momentum: float = 0.9  # Keras' 0.99 barely moves in a few hundred steps (REFERENCE.md)
+    resolution: int | None = 16  # images resized to 16x16 (a third of the MACs); None: native 28x28
+    recipe: str = "resnet_cifar"  # SGD momentum 0.9, weight decay 1e-4
+    schedule: str = "cosine"  # the learning-rate schedule, the paper's half-period cosine decay
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_generators(self.generators)
+        _check_positive("resnet_depths", self.resnet_depths)
+        _check_positive("resnet_widths", self.resnet_widths)
+        if self.graph_samples < 1 or self.graph_nodes < 1:
+            raise ValueError(f"graph_samples and graph_nodes must be positive ints, got graph_samples="
+                             f"{self.graph_samples!r}, graph_nodes={self.graph_nodes!r}; e.g. 10 and 32")
+
+
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # The paper's best generator WS(4, 0.75) on the quick nets (one 6-node stage), smaller graphs in the table; two
+    # ResNet candidates. ER and BA are covered by the study's and the models' tests.
+    "smoke": {"generators": ("ws",), "graph_nodes": 12, "graph_samples": 3, "resnet_depths": (8,),
+              "resnet_widths": (4, 8)},
+    # Xie et al. 2019 small regime (N=32, C=78, 3 random stages) on CIFAR-10, 100 epochs, cosine schedule.
+    "paper": {"dataset": "cifar10", "nodes": 32, "channels": 78, "stages": 3, "epochs": 100,
+              "augment": "resnet_cifar", "resolution": None,
+              "resnet_depths": (20, 32, 44, 56, 110), "resnet_widths": (16, 24, 32, 48, 64)},
+}
 
 STAT_COLUMNS = ("edges", "degree_mean", "degree_std", "degree_min", "degree_max", "clustering",
                 "avg_shortest_path", "components", "n_inputs", "n_outputs", "longest_path")
@@ -72,7 +145,7 @@ def degree_stats(graph: nx.Graph) -> dict[str, Any]:
     }
 
 
-def graph_table(generators: Sequence[str] = GENERATORS, *, nodes: int = 32, samples: int = 5) -> pd.DataFrame:
+def graph_table(generators: Sequence[str], *, nodes: int, samples: int) -> pd.DataFrame:
     """:func:`degree_stats` of ``samples`` graphs (seeds 0 … samples−1) per generator, paper settings.
 
     Returns:
@@ -96,7 +169,7 @@ def graph_summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).T.rename_axis("generator")
 
 
-def draw_graphs(generators: Sequence[str] = GENERATORS, *, nodes: int = 32, seed: int = 0):
+def draw_graphs(generators: Sequence[str], *, nodes: int, seed: int = 0):
     """One panel per generator: the graph on a circle, nodes fed by the stage input green, nodes
     averaged into the stage output red (both: orange), the others grey.
 
@@ -121,22 +194,24 @@ def draw_graphs(generators: Sequence[str] = GENERATORS, *, nodes: int = 32, seed
 
 # --- nets ---------------------------------------------------------------------------------------
 
-def randwire_options(generator: str, *, nodes: int, channels: int, stages: int,
-                     head_channels: int | None) -> dict[str, Any]:
-    """``model_options`` of a ``randwire`` net with the paper's generator parameters."""
-    return {"generator": generator, "nodes": nodes, "channels": channels, "stages": stages,
-            "head_channels": head_channels}
+def randwire_options(generator: str, p: Params) -> dict[str, Any]:
+    """``model_options`` of a ``randwire`` net of ``p``'s size with the paper's parameters of ``generator``."""
+    return {"generator": generator, "nodes": p.nodes, "channels": p.channels, "stages": p.stages,
+            "head_channels": p.head_channels}
 
 
-def match_resnet(*, input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10,
-                 generators: Sequence[str] = GENERATORS, nodes: int = 8, channels: int = 16, stages: int = 2,
-                 head_channels: int | None = None, depths: Sequence[int] = (8, 14, 20),
-                 widths: Sequence[int] = (4, 8, 12, 16)) -> dict[str, Any]:
-    """The ``resnet_cifar`` (depth × width) whose multiply-accumulates are closest to RandWire's.
+def match_resnet(p: Params = Params(), *, input_shape: tuple[int, ...] | None = None,
+                 num_classes: int | None = None) -> dict[str, Any]:
+    """The ``resnet_cifar`` (depth × width of ``p.resnet_depths × p.resnet_widths``) whose
+    multiply-accumulates are closest to RandWire's.
 
     MACs come from :func:`cnnkit.stats.macs` on shape-only builds. A RandWire net's MACs depend a
     little on its graph (how many nodes read the wider stage input), so the target is the mean
     over the generators' seed-0 nets. "Closest" is the smallest ``|log(MACs / target)|``.
+
+    Args:
+        p: the notebook's parameters (generators, the RandWire net, the candidates, data set and resolution).
+        input_shape, num_classes: the images the nets see (default: ``p.dataset`` at ``p.resolution``).
 
     Returns:
         ``target_macs``; ``randwire``: a frame of each generator's ``macs`` and ``params``;
@@ -145,18 +220,21 @@ def match_resnet(*, input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int
     """
     from cnnkit.models import build
     from cnnkit.stats import count_params, macs, shapes_only
+    from cnnkit.studies._common import data_shape
+
+    if input_shape is None or num_classes is None:
+        shape, classes = data_shape(p.dataset, p.resolution)
+        input_shape, num_classes = input_shape or shape, num_classes or classes
 
     def measure(name: str, **options) -> dict[str, int]:
         net = build(name, input_shape=tuple(input_shape), num_classes=num_classes, **options)
         return {"macs": macs(net), "params": count_params(net)["trainable"]}
 
     with shapes_only():
-        rw = pd.DataFrame([{"generator": g, **measure("randwire", **randwire_options(
-            g, nodes=nodes, channels=channels, stages=stages, head_channels=head_channels))}
-            for g in _check_generators(generators)])
+        rw = pd.DataFrame([{"generator": g, **measure("randwire", **randwire_options(g, p))} for g in p.generators])
         target = float(rw["macs"].mean())
         cand = pd.DataFrame([{"depth": d, "width": w, **measure("resnet_cifar", depth=d, width=w)}
-                             for d in depths for w in widths])
+                             for d in p.resnet_depths for w in p.resnet_widths])
     cand["ratio"] = cand["macs"] / target
     best = cand.iloc[int(np.argmin(np.abs(np.log(cand["ratio"]))))]
     return {"target_macs": target, "randwire": rw, "candidates": cand, "depth": int(best["depth"]),
@@ -167,10 +245,9 @@ def fit_run(config, **kwargs):
     """:func:`cnnkit.train.fit` with a RandWire net's graph seed tied to the run's seed.
 
     Each seed then trains a *different random graph* (and different weights), as the paper's
-    spread over "random network instances"; other models train unchanged. Use as
-    ``run_experiment(exp, train_fn=fit_run)``.
+    spread over "random network instances"; other models train unchanged. :func:`run` trains with it.
     """
-    from cnnkit.config import RunConfig
+    from cnnkit.train.config import RunConfig
     from cnnkit.train import fit
 
     cfg = config if isinstance(config, RunConfig) else RunConfig.from_dict(config)
@@ -179,38 +256,39 @@ def fit_run(config, **kwargs):
     return fit(cfg, **kwargs)
 
 
-def experiment(*, generators: Sequence[str] = GENERATORS, seeds: Sequence[int] = (0, 1), nodes: int = 8,
-               channels: int = 16, stages: int = 2, head_channels: int | None = None,
-               resnet_depth: int | None = 20, resnet_width: int = 4, dataset: str = "fashion_mnist",
-               subset: int | None = 1000, epochs: int = 3, batch_size: int = 32, augment: str = "none",
-               bn_momentum: float = 0.9, recipe: str = "resnet_cifar", schedule: str = "cosine",
-               resolution: int | None = None, eval_subset: int | None = None, name: str = "randwire") -> Experiment:
-    """A RandWire net per generator (variants ``"er"``, ``"ba"``, ``"ws"``) and a ResNet × seeds.
-
-    Train with ``train_fn=fit_run`` so that each seed also draws a new graph.
+def experiment(p: Params = Params(), *, match: dict[str, Any] | None = None, name: str = "randwire") -> Experiment:
+    """A RandWire net per generator (variants ``"er"``, ``"ba"``, ``"ws"``) and a ResNet (``"resnet"``) × seeds.
 
     Args:
-        generators: graph models, each with the paper's parameters (ER 0.2, BA 5, WS 4/0.75).
-        nodes, channels, stages, head_channels: the RandWire net (paper, small regime: 32, 78,
-            3 stages after the stem, a 1280-wide head).
-        resnet_depth, resnet_width: the comparison ``resnet_cifar`` (variant ``"resnet"``), e.g. from
-            :func:`match_resnet`; ``None`` leaves it out.
-        schedule: the learning-rate schedule (the paper: cosine).
-        seeds, dataset, subset, epochs, batch_size, augment, bn_momentum, recipe, resolution, eval_subset:
-            see :class:`cnnkit.config.RunConfig`.
+        p: the notebook's parameters.
+        match: :func:`match_resnet` of ``p`` (computed when not given): the ResNet's depth and width.
         name: the experiment's name (its folder in the results store).
     """
-    base = base_config(model="randwire", dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment=augment, bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       schedule=schedule, eval_subset=eval_subset,
-                       model_options=randwire_options("ws", nodes=nodes, channels=channels, stages=stages,
-                                                      head_channels=head_channels))
-    variants: dict[str, dict] = {g: {"model_options.generator": g} for g in _check_generators(generators)}
-    if resnet_depth is not None:
-        variants["resnet"] = {"model": "resnet_cifar",
-                              "model_options": {"depth": resnet_depth, "width": resnet_width}}
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+    match = match_resnet(p) if match is None else match
+    base = base_config(model="randwire", dataset=p.dataset, subset=p.subset, epochs=p.epochs,
+                       batch_size=p.batch_size, augment=p.augment, bn_momentum=p.bn_momentum, recipe=p.recipe,
+                       resolution=p.resolution, schedule=p.schedule, eval_subset=p.eval_subset,
+                       model_options=randwire_options("ws", p))
+    variants: dict[str, dict] = {g: {"model_options.generator": g} for g in p.generators}
+    variants["resnet"] = {"model": "resnet_cifar", "model_options": {"depth": match["depth"], "width": match["width"]}}
+    return Experiment(name, base, variants=variants, seeds=p.seeds)
 
+
+def run(p: Params, root: str, *, workers: int = WORKERS, match: dict[str, Any] | None = None, **kwargs):
+    """Train :func:`experiment` of ``p`` with :func:`fit_run` (a new graph per seed) in ``workers`` processes.
+
+    Finished runs are kept, interrupted ones resume; ``kwargs`` go to :func:`~cnnkit.studies.run_grid`.
+
+    Raises:
+        ValueError: a ``train_fn`` in ``kwargs``: this study trains with :func:`fit_run` only.
+    """
+    if "train_fn" in kwargs:
+        raise ValueError(f"randwire.run trains with randwire.fit_run (a new graph per seed); got "
+                         f"train_fn={kwargs['train_fn']!r}: leave it out")
+    return run_grid(experiment(p, match=match), root, workers=workers, train_fn=fit_run, **kwargs)
+
+
+# --- summary ----------------------------------------------------------------------------------
 
 def _others_vs_ws(runs: pd.DataFrame, others: Sequence[str]) -> pd.DataFrame:
     """``runs`` of WS and of the ``others`` merged into one variant ``"others"`` (per seed: their mean)."""
@@ -218,36 +296,79 @@ def _others_vs_ws(runs: pd.DataFrame, others: Sequence[str]) -> pd.DataFrame:
     return sel.assign(variant=np.where(sel["variant"] == "ws", "ws", "others"))
 
 
-def summary_rows(runs: pd.DataFrame, match: dict[str, Any] | None = None) -> list[Row]:
+def _match_note(match: dict[str, Any] | None) -> str:
+    if match is None:
+        return ""
+    return (f"ResNet-{match['depth']} width {match['width']}: {match['macs'] / 1e6:.2f} M MACs vs RandWire "
+            f"{match['target_macs'] / 1e6:.2f} M")
+
+
+def summary_rows(runs: pd.DataFrame, p: Params = Params(), match: dict[str, Any] | None = None) -> list[Row]:
     """Measured vs paper: the other generators against WS, the ResNet against WS, absolute errors.
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment`.
+        p: the parameters the runs used (its generators).
         match: :func:`match_resnet`'s result, quoted in the ResNet row's note.
 
     Returns:
         ``others − ws`` test error (the headline; per seed the mean of ER and BA, whichever ran; the paper:
         positive, WS is the best generator) and ``resnet − ws`` (the paper: positive, WS beats a ResNet
-        of equal FLOPs), one-sided paired t by seed; then each variant's test error (not comparable).
+        of equal FLOPs), one-sided paired t by seed, each judged on converged runs only (:data:`CLAIMS`);
+        then each variant's test error (not comparable).
     """
-    variants = list(dict.fromkeys(runs["variant"]))
     best = f"> 0: {RANDWIRE_BEST_GENERATOR} best of the generators (Xie et al. 2019, Fig. 3; gaps of about 1 pp)"
-    others = [g for g in ("er", "ba") if g in variants]
+    others = [g for g in ("er", "ba") if g in p.generators]
     rows = []
-    if others and "ws" in variants:
+    if others and "ws" in p.generators:
         names = " and ".join(g.upper() for g in others)
         rows.append(diff_row(_others_vs_ws(runs, others), "ws", "others", "test_error",
-                             quantity=f"test error, {names} (mean) − WS", reference=best, expect="positive",
-                             headline=True, note="a new graph per seed; seeds pair the runs (same subset and order)"))
-    if "resnet" in variants:
+                             quantity=f"test error, {names} (mean) − WS", reference=best,
+                             expect=CLAIMS["others_vs_ws"], headline=True,
+                             note="a new graph per seed; seeds pair the runs (same subset and order)"))
+    if "ws" in p.generators:
         rw, rn = RANDWIRE["ws_regular_top1"], RANDWIRE["resnet50_top1"]
-        note = "" if match is None else (f"ResNet-{match['depth']} width {match['width']}: {match['macs'] / 1e6:.2f} M "
-                                         f"MACs vs RandWire {match['target_macs'] / 1e6:.2f} M")
         rows.append(diff_row(runs, "ws", "resnet", "test_error", quantity="test error, ResNet (≈ equal MACs) − WS",
                              reference=f"≈ {100 * (rw.value - rn.value):+.1f} pp top-1 vs ResNet-50 "
                                        f"({rw.source}: {100 * rw.value:.1f} vs {100 * rn.value:.1f} %)",
-                             expect="positive", note=note))
+                             expect=CLAIMS["resnet_vs_ws"], note=_match_note(match)))
     refs = {"ws": f"ImageNet top-1 accuracy {RANDWIRE['ws_small_top1'].text()}"}
     rows += [absolute_row(f"test error, {v}", mean_text(runs, v, "test_error"), refs.get(v, "—"),
-                          "absolute errors are not comparable with ImageNet") for v in variants]
+                          "absolute errors are not comparable with ImageNet") for v in (*p.generators, "resnet")]
     return rows
+
+
+def _baseline_text(runs: pd.DataFrame | None, match: dict[str, Any] | None) -> str:
+    """The comparison ResNet as the runs' config columns (or ``match``) give it."""
+    if match is not None:
+        return f"resnet_cifar, depth {match['depth']}, width {match['width']} (≈ equal MACs)"
+    cols = ("model_options.depth", "model_options.width")
+    if runs is None or not set(cols) <= set(runs.columns) or not (runs["variant"] == "resnet").any():
+        return "resnet_cifar of ≈ equal MACs (match_resnet)"
+    depth, width = runs.loc[runs["variant"] == "resnet", list(cols)].iloc[0]
+    return f"resnet_cifar, depth {int(depth)}, width {int(width)} (≈ equal MACs)"
+
+
+def differences(p: Params, runs: pd.DataFrame | None = None, match: dict[str, Any] | None = None) -> pd.DataFrame:
+    """What a run with the parameters ``p`` does differently from the paper (a table for the report).
+
+    With the ``runs`` frame, the comparison ResNet is read from its config columns and a row gives each
+    variant's mean wall time per run (equal MACs is not equal time).
+    """
+    res = f"{p.resolution}x{p.resolution}" if p.resolution else "native size"
+    rows = [("data", f"{p.dataset} at {res}, {p.subset or 'all'} training images",
+             "ImageNet, 224x224, 1.28 M images"),
+            ("nodes per stage", p.nodes, 32),
+            ("random-graph stages", p.stages, "3 (after a conv stem; small regime)"),
+            ("channels of the first stage", p.channels, "78 (small regime)"),
+            ("head", f"1x1 conv of {p.head_channels}" if p.head_channels else "none", "1x1 conv of 1280"),
+            ("training", f"{p.epochs} epochs × batches of {p.batch_size}, {p.recipe} recipe, {p.schedule} schedule",
+             "100 epochs, cosine schedule"),
+            ("augmentation", p.augment, "ImageNet's standard augmentation"),
+            ("graphs per generator", f"{len(p.seeds)} (one per seed, paired)", "5 random network instances"),
+            ("baseline", _baseline_text(runs, match), "ResNet-50 at a similar budget (regular regime)")]
+    if runs is not None and "wall_time" in runs and len(runs):
+        times = runs.groupby("variant", sort=False)["wall_time"].mean()
+        rows.append(("wall time per run (mean)", "; ".join(f"{v} {t:.0f} s" for v, t in times.items()),
+                     "— (equal MACs is not equal time: separable convs and many small layers)"))
+    return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "Xie et al. 2019"])

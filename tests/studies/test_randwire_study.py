@@ -1,4 +1,4 @@
-"""Notebook 11's study: graph statistics on graphs whose numbers are known by hand, grids, rows."""
+"""Notebook 11's study: graph statistics on graphs whose numbers are known by hand, grids, rows, its run."""
 
 import math
 
@@ -7,13 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cnnkit._status import DONE
 from cnnkit.models.randwire import random_graph
 from cnnkit.studies import randwire as study
 
+SMALL = study.Params(nodes=6, channels=8, stages=1, resnet_depths=(8, 14), resnet_widths=(4, 8), seeds=(0, 1))
+MATCH = {"depth": 8, "width": 4, "macs": 2.0e6, "target_macs": 2.1e6}
 
-def runs(values: dict[str, list[float]]) -> pd.DataFrame:
-    """A frame shaped like Results.runs(): one row per (variant, seed) with a test error."""
-    return pd.DataFrame([{"variant": v, "seed": s, "status": "done", "test_error": e}
+
+def runs(values: dict[str, list[float]], converged: bool | None = None) -> pd.DataFrame:
+    """A frame shaped like Results.runs(): one row per (variant, seed) with a test error (and ``converged``)."""
+    extra = {} if converged is None else {"converged": converged}
+    return pd.DataFrame([{"variant": v, "seed": s, "status": DONE, "test_error": e, **extra}
                          for v, errors in values.items() for s, e in enumerate(errors)])
 
 
@@ -61,7 +66,7 @@ def test_degree_stats_rejects_a_dag():
 def test_labels_and_table_follow_the_paper_settings():
     assert [study.graph_label(random_graph(g, 8)) for g in ("er", "ba", "ws")] == ["ER(p=0.2)", "BA(m=5)",
                                                                                    "WS(k=4, p=0.75)"]
-    table = study.graph_table(nodes=12, samples=3)
+    table = study.graph_table(("er", "ba", "ws"), nodes=12, samples=3)
     assert len(table) == 9 and list(table["seed"][:3]) == [0, 1, 2]
     ws, ba = table[table["generator"] == "ws"], table[table["generator"] == "ba"]
     assert (ws["edges"] == 12 * 4 // 2).all() and (ws["degree_mean"] == 4).all()  # rewiring keeps N·K/2 edges
@@ -70,7 +75,7 @@ def test_labels_and_table_follow_the_paper_settings():
     assert list(summary.index) == ["ER(p=0.2)", "BA(m=5)", "WS(k=4, p=0.75)"]
     assert summary.loc["WS(k=4, p=0.75)", "degree_mean"] == "4.00 ± 0.00"
     with pytest.raises(ValueError, match="'xx'"):
-        study.graph_table(["xx"])
+        study.graph_table(["xx"], nodes=12, samples=1)
 
 
 def test_draw_graphs_one_panel_per_generator():
@@ -84,7 +89,7 @@ def test_match_resnet_picks_the_closest_in_log_macs():
     from cnnkit.models import build
     from cnnkit.stats import macs, shapes_only
 
-    m = study.match_resnet(nodes=6, channels=8, stages=1, depths=(8, 14), widths=(4, 8))
+    m = study.match_resnet(SMALL, input_shape=(28, 28, 1), num_classes=10)
     cand = m["candidates"]
     assert len(cand) == 4 and m["target_macs"] == pytest.approx(m["randwire"]["macs"].mean())
     best = cand.iloc[np.argmin(np.abs(np.log(cand["macs"] / m["target_macs"])))]
@@ -95,16 +100,31 @@ def test_match_resnet_picks_the_closest_in_log_macs():
 
 
 def test_experiment_variants_and_configs():
-    exp = study.experiment(seeds=(0, 1), nodes=6, channels=8, stages=1, resnet_depth=8, resnet_width=4)
+    exp = study.experiment(SMALL, match=MATCH)
     assert list(exp.variants) == ["er", "ba", "ws", "resnet"]
     specs = {s.run_id: s.config for s in exp.runs()}  # validated through RunConfig
     assert specs["ba__s1"]["model_options"] == {"generator": "ba", "nodes": 6, "channels": 8, "stages": 1,
                                                 "head_channels": None}
+    assert specs["ws__s0"]["schedule"] == SMALL.schedule and specs["ws__s0"]["epochs"] == SMALL.epochs
     assert specs["resnet__s0"]["model"] == "resnet_cifar"
     assert specs["resnet__s0"]["model_options"] == {"depth": 8, "width": 4}
-    assert list(study.experiment(generators=["ws"], resnet_depth=None).variants) == ["ws"]
+    assert list(study.experiment(SMALL.replace(generators=("ws",)), match=MATCH).variants) == ["ws", "resnet"]
     with pytest.raises(ValueError, match="'ws', 'ws'"):
-        study.experiment(generators=["ws", "ws"])
+        study.Params(generators=("ws", "ws"))
+    with pytest.raises(ValueError, match="resnet_depths"):
+        study.Params(resnet_depths=())
+
+
+def test_run_trains_with_fit_run_and_refuses_another_train_fn(monkeypatch, tmp_path):
+    """The graph seed follows the run seed without the notebook having to ask for it."""
+    import cnnkit.studies.randwire as module
+
+    seen = {}
+    monkeypatch.setattr(module, "run_grid", lambda exp, root, **kw: seen.update(exp=exp, root=root, **kw))
+    study.run(SMALL, str(tmp_path), workers=1, match=MATCH)
+    assert seen["train_fn"] is study.fit_run and seen["workers"] == 1 and seen["exp"].name == "randwire"
+    with pytest.raises(ValueError, match="fit_run"):
+        study.run(SMALL, str(tmp_path), match=MATCH, train_fn=print)
 
 
 def test_fit_run_ties_the_graph_seed_to_the_run_seed(monkeypatch):
@@ -121,9 +141,9 @@ def test_fit_run_ties_the_graph_seed_to_the_run_seed(monkeypatch):
 
 def test_summary_rows_agree_when_ws_is_clearly_best():
     frame = runs({"er": [0.20, 0.21, 0.22], "ba": [0.22, 0.23, 0.24], "ws": [0.10, 0.11, 0.12],
-                  "resnet": [0.15, 0.16, 0.17]})
+                  "resnet": [0.15, 0.16, 0.17]}, converged=True)
     match = {"depth": 14, "width": 8, "macs": 2.0e6, "target_macs": 2.1e6}
-    rows = study.summary_rows(frame, match)
+    rows = study.summary_rows(frame, study.Params(), match)
     assert [r.quantity for r in rows[:2]] == ["test error, ER and BA (mean) − WS",
                                               "test error, ResNet (≈ equal MACs) − WS"]
     assert [r.verdict for r in rows[:2]] == ["agrees"] * 2 and rows[0].headline
@@ -132,12 +152,38 @@ def test_summary_rows_agree_when_ws_is_clearly_best():
     assert [r.quantity for r in rows[2:]] == [f"test error, {v}" for v in ("er", "ba", "ws", "resnet")]
     assert rows[4].reference.startswith("ImageNet top-1 accuracy 74.70 %")
     assert {r.verdict for r in rows[2:]} == {"not comparable"}
+    assert [(r.judged_at, r.converged) for r in rows[:2]] == [("trained", True)] * 2
+
+
+def test_summary_rows_do_not_judge_runs_that_did_not_converge():
+    frame = runs({"er": [0.20, 0.21, 0.22], "ba": [0.22, 0.23, 0.24], "ws": [0.10, 0.11, 0.12],
+                  "resnet": [0.15, 0.16, 0.17]}, converged=False)
+    rows = study.summary_rows(frame, study.Params())
+    assert [r.verdict for r in rows[:2]] == ["not converged"] * 2
+    assert rows[0].measured.startswith("+11.00 pp")  # measured and shown, but not judged
 
 
 def test_summary_rows_disagree_when_ws_is_clearly_worst():
-    frame = runs({"er": [0.10, 0.11, 0.12], "ws": [0.20, 0.21, 0.22]})
-    rows = study.summary_rows(frame)
+    frame = runs({"er": [0.10, 0.11, 0.12], "ws": [0.20, 0.21, 0.22]})  # no converged column: judged as measured
+    rows = study.summary_rows(frame, study.Params(generators=("er", "ws")))
     assert [(r.quantity, r.verdict) for r in rows] == [("test error, ER (mean) − WS", "disagrees"),
+                                                        ("test error, ResNet (≈ equal MACs) − WS", "inconclusive"),
                                                         ("test error, er", "not comparable"),
-                                                        ("test error, ws", "not comparable")]
+                                                        ("test error, ws", "not comparable"),
+                                                        ("test error, resnet", "not comparable")]
+    assert rows[1].measured == "no finished run of resnet"
     assert math.isclose(float(rows[0].measured.split()[0].rstrip("pp")), -10.0)
+
+
+def test_differences_follow_the_parameters_and_the_runs():
+    from cnnkit.studies import resolve
+
+    paper = resolve(study, "paper")
+    table = study.differences(paper).set_index("")
+    assert list(study.differences(paper).columns) == ["", "here", "Xie et al. 2019"]
+    assert table.loc["nodes per stage", "here"] == "32" and table.loc["random-graph stages", "here"] == "3"
+    frame = runs({"ws": [0.1], "resnet": [0.2]}).assign(**{"model_options.depth": [None, 14],
+                                                            "model_options.width": [None, 8], "wall_time": [3.0, 5.0]})
+    table = study.differences(study.Params(), frame).set_index("")
+    assert table.loc["baseline", "here"].startswith("resnet_cifar, depth 14, width 8")
+    assert table.loc["wall time per run (mean)", "here"] == "ws 3 s; resnet 5 s"
