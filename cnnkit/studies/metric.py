@@ -11,8 +11,8 @@ Pairs and triplets train through the one training path, ``cnnkit.train.fit`` (th
 optimizer and weight decay, mixed precision, callbacks, CSV history, resume, divergence): the
 study gives it a loss, a :class:`FreshSamples` data set that draws new balanced pairs/triplets
 every epoch, and an ``evaluate_fn`` for the retrieval numbers. :func:`fit_metric` returns fit's
-``RunResult``, so ``run_experiment(exp, train_fn=fit_metric)`` stores, resumes and summarises
-it like any grid.
+``RunResult``; :func:`run` trains the grid with it, so the runs are stored, resumed and summarised
+like any grid's.
 """
 
 from __future__ import annotations
@@ -21,22 +21,35 @@ import importlib.util
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
 import pandas as pd
 
+from cnnkit._status import FINISHED
 from cnnkit.ablation import Experiment
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.models.metric import make_pairs, make_triplets, recall_at_k, verification_accuracy
 from cnnkit.notebook.report import Row
 from cnnkit.reference import FASHION_MNIST_ACCURACY, METRIC
-from cnnkit.ablation.verdicts import Claim
-from cnnkit.studies._common import absolute_row, base_config, by_seed, judged_row, mean_text
+from cnnkit.studies._common import absolute_row, base_config, by_seed, judged_row, mean_text, run_grid, runs_converged
+from cnnkit.studies._spec import StudyParams
 
 MODELS = ("siamese", "triplet")
 KS = (1, 5)
 EVAL_SEEDS = {"val": 10_001, "test": 10_002}  # the same evaluation pairs for every run and model
+
+NOTEBOOK = "13_metric_learning"
+WORKERS = 2  # training processes of the grid
+
+# The premise of metric learning, declared before any run: a learned embedding beats raw-pixel distances
+# (b − a = model − pixels, per seed). Both are about trained nets: judged only where the runs converged.
+CLAIMS = {
+    "verification": Claim("positive", judged_at="trained"),  # test verification accuracy − pixels > 0
+    "recall_at_1": Claim("positive", judged_at="trained"),   # test recall@1 − pixels > 0
+}
 
 
 def _check_models(models: Sequence[str]) -> list[str]:
@@ -46,9 +59,41 @@ def _check_models(models: Sequence[str]) -> list[str]:
     return models
 
 
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 13's parameters; the defaults are the quick preset."""
+
+    dataset: str = "fashion_mnist"  # FaceNet: faces, verified on LFW
+    models: tuple[str, ...] = ("siamese", "triplet")  # contrastive loss (margin 1) / triplet loss (margin 0.2)
+    backbone: str | None = "lenet5"  # shared embedding network: a registered model, or None (a small conv net)
+    embedding_dim: int = 32  # size of the L2-normalised embedding
+    seeds: tuple[int, ...] = (0, 1, 2)  # each row is a mean over seeds against the (deterministic) pixel baseline
+    subset: int | None = 2000  # examples per split, class-balanced (None: all)
+    epochs: int = 3  # fresh balanced pairs / triplets every epoch
+    batch_size: int = 64  # pairs / triplets per batch
+    steps_per_epoch: int | None = 20  # batches per epoch (None: one pair / triplet per training image)
+    bn_momentum: float = 0.9  # Keras' 0.99 barely moves in a few hundred steps (REFERENCE.md)
+    recipe: str = "adam"  # Adam 1e-3 with cosine decay
+    resolution: int | None = None  # images resized to resolution x resolution (None: native)
+    data_options: dict = field(default_factory=dict)  # data-set options, e.g. image_shape of "synthetic"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_models(self.models)
+
+
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # A smaller embedding on smoke's subset, one epoch and seed: every code path, no verdict.
+    "smoke": {"embedding_dim": 8},
+    # Full Fashion-MNIST, the small conv net as embedding network, 30 epochs of fresh pairs/triplets.
+    "paper": {"backbone": None, "embedding_dim": 64, "epochs": 30, "steps_per_epoch": None},
+}
+
+
 # --- data and evaluation ----------------------------------------------------------------------
 
-def load_splits(dataset: str = "fashion_mnist", *, subset: int | None = 2000, resolution: int | None = None,
+def load_splits(dataset: str, *, subset: int | None, resolution: int | None = None,
                 val_fraction: float = 0.1, seed: int = 0, **options: Any) -> dict[str, Any]:
     """``{"train": (x, y), "val": ..., "test": ..., "info": DatasetInfo}``, x float32 standardised
     with the train statistics (as :func:`cnnkit.data.prepare_batch`)."""
@@ -129,6 +174,11 @@ def pixel_baseline(splits: dict[str, Any], *, pairs: int | None = None) -> dict[
     """:func:`evaluate` on raw (standardised) pixels of :func:`load_splits`' val and test splits: what
     a learned metric must beat to have learned anything."""
     return evaluate(splits["val"], splits["test"], pairs=pairs)
+
+
+def data_splits(p: Params) -> dict[str, Any]:
+    """:func:`load_splits` of the data the runs of ``p`` see (seed 0): for the pixel baseline and the plots."""
+    return load_splits(p.dataset, subset=p.subset, resolution=p.resolution, **p.data_options)
 
 
 # --- training ---------------------------------------------------------------------------------
@@ -213,7 +263,7 @@ def fit_metric(config, *, workdir: str | None = None, verbose: int = 0, embeddin
     restarts).
 
     Args:
-        config: a :class:`~cnnkit.config.RunConfig` (or dict) whose model is ``siamese``/``triplet``.
+        config: a :class:`~cnnkit.train.config.RunConfig` (or dict) whose model is ``siamese``/``triplet``.
         workdir: the run's folder (``fit``'s backup, CSV history and result; its name names
             the embeddings file).
         verbose: 1 prints one line per epoch.
@@ -226,7 +276,7 @@ def fit_metric(config, *, workdir: str | None = None, verbose: int = 0, embeddin
         epoch), ``final`` with ``train_loss``, ``val_loss``, ``test_loss`` (NaN: no test pairs),
         ``params`` and :func:`evaluate`'s numbers.
     """
-    from cnnkit.config import RunConfig
+    from cnnkit.train.config import RunConfig
     from cnnkit.train import ContrastiveLoss, TripletLoss, fit
 
     cfg = (config if isinstance(config, RunConfig) else RunConfig.from_dict(config)).resolved()
@@ -248,79 +298,83 @@ def load_embeddings(embeddings_dir: str, run_id: str) -> tuple[np.ndarray, np.nd
     """``(embeddings, labels)`` that :func:`fit_metric` saved for ``run_id``."""
     path = Path(embeddings_dir) / f"{run_id}.npz"
     if not path.exists():
-        raise ValueError(f"no embeddings for run {run_id!r} at {path}; run run_experiment with "
-                         f"train_kwargs={{'embeddings_dir': {str(embeddings_dir)!r}}} first")
+        raise ValueError(f"no embeddings for run {run_id!r} at {path}; train it with "
+                         f"metric.run(p, root, embeddings_dir={str(embeddings_dir)!r}) first")
     with np.load(path) as data:
         return data["embeddings"], data["labels"]
 
 
-def experiment(*, models: Sequence[str] = MODELS, seeds: Sequence[int] = (0, 1), embedding_dim: int = 32,
-               dataset: str = "fashion_mnist", subset: int | None = 3000, epochs: int = 8, batch_size: int = 64,
-               steps_per_epoch: int | None = None, bn_momentum: float = 0.9, recipe: str = "adam",
-               resolution: int | None = None, backbone: str | None = "lenet5", data_options: dict | None = None,
-               name: str = "metric") -> Experiment:
-    """A Siamese and a triplet network (variants named as the models) × seeds; train with
-    ``run_experiment(exp, train_fn=fit_metric)``.
+def experiment(p: Params = Params(), *, name: str = "metric") -> Experiment:
+    """A Siamese and a triplet network (variants named as the models) × seeds, from the notebook's parameters.
 
-    Args:
-        models: ``"siamese"`` and/or ``"triplet"`` (the built-in small conv net as the shared
-            embedding network).
-        embedding_dim: size of the L2-normalised embedding.
-        backbone: the shared embedding network: a registered model name (default ``"lenet5"``,
-            cheap on a CPU) or ``None`` (a small conv net), see
-            :func:`cnnkit.models.metric.embedding_network`.
-        data_options: data-set options (e.g. ``image_shape`` of ``"synthetic"``).
-        steps_per_epoch: batches of fresh pairs/triplets per epoch (None: one per training image).
-        seeds, dataset, subset, epochs, batch_size, bn_momentum, recipe, resolution: see
-            :class:`cnnkit.config.RunConfig` (recipe ``"adam"``: Adam 1e-3, cosine decay).
-        name: the experiment's name (its folder in the results store).
+    Both share the embedding network ``p.backbone`` (a registered model, or ``None``: a small conv
+    net, see :func:`cnnkit.models.metric.embedding_network`); :func:`run` trains them with :func:`fit_metric`.
     """
-    base = base_config(model="siamese", dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment="none", bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       steps_per_epoch=steps_per_epoch, data_options=dict(data_options or {}),
-                       model_options={"embedding_dim": embedding_dim, "backbone": backbone})
-    variants = {m: {"model": m} for m in _check_models(models)}
-    return Experiment(name, base, variants=variants, seeds=tuple(seeds))
+    base = base_config(model="siamese", dataset=p.dataset, subset=p.subset, epochs=p.epochs, batch_size=p.batch_size,
+                       augment="none", bn_momentum=p.bn_momentum, recipe=p.recipe, resolution=p.resolution,
+                       steps_per_epoch=p.steps_per_epoch, data_options=dict(p.data_options),
+                       model_options={"embedding_dim": p.embedding_dim, "backbone": p.backbone})
+    variants = {m: {"model": m} for m in p.models}
+    return Experiment(name, base, variants=variants, seeds=p.seeds)
+
+
+def run(p: Params, root: str, *, workers: int = WORKERS, embeddings_dir: str | None = None, **kwargs):
+    """Train :func:`experiment` of ``p`` with :func:`fit_metric` in ``workers`` processes.
+
+    Finished runs are kept; an interrupted run resumes (and draws its remaining epochs' pairs from the
+    first epoch's seed on, see :func:`fit_metric`). ``embeddings_dir``: where each run's test embeddings
+    go (for :func:`embedding_panels`; None: not saved). ``kwargs`` go to :func:`~cnnkit.studies.run_grid`.
+
+    Raises:
+        ValueError: a ``train_fn`` in ``kwargs``: this study trains with :func:`fit_metric` only.
+    """
+    if "train_fn" in kwargs:
+        raise ValueError(f"metric.run trains with metric.fit_metric (pairs/triplets, their losses); got "
+                         f"train_fn={kwargs['train_fn']!r}: leave it out")
+    train_kwargs = {**kwargs.pop("train_kwargs", {}), "embeddings_dir": embeddings_dir}
+    return run_grid(experiment(p), root, workers=workers, train_fn=fit_metric, train_kwargs=train_kwargs, **kwargs)
 
 
 # --- summary ----------------------------------------------------------------------------------
 
-def _vs_baseline_row(runs: pd.DataFrame, variant: str, metric: str, baseline: float, *, quantity: str,
-                     reference: str, note: str = "", headline: bool = False) -> Row:
+def _vs_baseline_row(runs: pd.DataFrame, variant: str, metric: str, baseline: float, claim: Claim, *,
+                     quantity: str, reference: str, note: str = "", headline: bool = False) -> Row:
     """``metric − baseline`` per seed, one-sided t (the pixel baseline is deterministic: the same for every seed)."""
     values = by_seed(runs, variant, metric)
-    claim = Claim("positive")
     if values.empty:
         return Row(quantity, f"no finished run of {variant}", reference, "inconclusive", note, headline,
-                   claim.describe(True))
+                   claim.describe(True), judged_at=claim.judged_at)
     return judged_row(quantity, np.full(len(values), baseline), values.to_numpy(), claim, reference=reference,
-                      headline=headline, note=note)
+                      headline=headline, note=note, converged=runs_converged(runs, [variant], list(values.index)))
 
 
 def _mean_pct(runs: pd.DataFrame, variant: str, metric: str) -> str:
     return mean_text(runs, variant, metric) if metric in runs.columns else "no finished run"
 
 
-def summary_rows(runs: pd.DataFrame, baseline: dict[str, float]) -> list[Row]:
+def summary_rows(runs: pd.DataFrame, p: Params = Params(), baseline: dict[str, float] | None = None) -> list[Row]:
     """Measured vs the premise of metric learning: learned embeddings against raw pixels.
 
     Args:
-        runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment` trained with :func:`fit_metric`.
-        baseline: :func:`pixel_baseline` on the same data.
+        runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment` trained by :func:`run`.
+        p: the parameters the runs used (its models).
+        baseline: :func:`pixel_baseline` on the same data (default: computed from :func:`data_splits` of ``p``).
 
     Returns:
         Per model: test verification accuracy (a headline: the losses shape pair distances) and
-        recall@1 minus the pixel baseline (one-sided t over seeds; the premise: positive); then the
-        absolute numbers beside the papers' (not comparable: faces, another benchmark).
+        recall@1 minus the pixel baseline (one-sided t over seeds; the premise: positive; judged on
+        converged runs only, :data:`CLAIMS`); then the absolute numbers beside the papers' (not
+        comparable: faces, another benchmark).
     """
+    baseline = pixel_baseline(data_splits(p)) if baseline is None else baseline
     premise = "> 0: a learned metric beats pixel distance (Hadsell et al. 2006; Schroff et al. 2015)"
-    variants = list(dict.fromkeys(runs["variant"]))
+    variants = list(p.models)
     rows = []
     for v in variants:
         rows.append(_vs_baseline_row(runs, v, "test_verification_accuracy", baseline["test_verification_accuracy"],
-                                     quantity=f"verification accuracy, {v} − pixels", reference=premise,
-                                     note="threshold chosen on validation pairs", headline=True))
-        rows.append(_vs_baseline_row(runs, v, "recall_at_1", baseline["recall_at_1"],
+                                     CLAIMS["verification"], quantity=f"verification accuracy, {v} − pixels",
+                                     reference=premise, note="threshold chosen on validation pairs", headline=True))
+        rows.append(_vs_baseline_row(runs, v, "recall_at_1", baseline["recall_at_1"], CLAIMS["recall_at_1"],
                                      quantity=f"recall@1, {v} − pixels", reference=premise, note="test split"))
     lfw, fm = METRIC["facenet_lfw"], FASHION_MNIST_ACCURACY["alexnet_triplet"]
     for v in variants:
@@ -333,6 +387,36 @@ def summary_rows(runs: pd.DataFrame, baseline: dict[str, float]) -> list[Row]:
     rows += [absolute_row(f"{label}, pixels", f"{100 * baseline[key]:.2f} %", "—", "deterministic baseline")
              for label, key in (("recall@1", "recall_at_1"), ("verification accuracy", "test_verification_accuracy"))]
     return rows
+
+
+def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What a run with the parameters ``p`` does differently from the papers (a table for the report).
+
+    With the ``runs`` frame, a row says how many finished runs converged (:mod:`cnnkit.train.convergence`).
+    """
+    from cnnkit.train import ContrastiveLoss, TripletLoss
+
+    steps = p.steps_per_epoch or "one per training image"
+    rows = [("data", f"{p.dataset}, {p.subset or 'all'} examples per split",
+             "FaceNet: 100–200 M face images of about 8 M people; verified on LFW"),
+            ("embedding network", p.backbone or "a small conv net (cnnkit.models.metric)",
+             "FaceNet: deep conv nets (Zeiler & Fergus and Inception types)"),
+            ("embedding", f"{p.embedding_dim}-d, L2-normalised", "FaceNet: 128-d, L2-normalised"),
+            ("margins", f"contrastive {ContrastiveLoss().margin:g}, triplet {TripletLoss().margin:g}",
+             "contrastive: a margin m (Hadsell et al.); triplet: α = 0.2 (FaceNet)"),
+            ("pairs and triplets", "fresh random balanced ones every epoch (seed·1000 + epoch); a resumed run "
+             "redraws its remaining epochs from the first epoch's seed on", "FaceNet: online semi-hard negatives"),
+            ("training", f"{p.epochs} epochs × {steps} batches of {p.batch_size}, recipe {p.recipe}",
+             "FaceNet: SGD with AdaGrad on a CPU cluster, far longer"),
+            ("evaluation", "verification (threshold from validation pairs) and recall@k on test images",
+             "LFW verification accuracy (10 folds, threshold from the other folds)"),
+            ("seeds", f"{len(p.seeds)}, against a deterministic pixel baseline", "one model")]
+    if runs is not None and "converged" in runs:
+        done = runs[runs["status"].isin(FINISHED)]
+        rows.append(("runs converged", f"{int(done['converged'].fillna(False).astype(bool).sum())} of {len(done)}",
+                     "trained to convergence"))
+    return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows],
+                        columns=["", "here", "Hadsell et al. 2006; Schroff et al. 2015"])
 
 
 def embedding_panels(runs: pd.DataFrame, embeddings_dir: str, *, pixels: tuple | None = None,
@@ -351,8 +435,9 @@ def embedding_panels(runs: pd.DataFrame, embeddings_dir: str, *, pixels: tuple |
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
     sources = [] if pixels is None else [("raw pixels", *pixels)]
-    done = runs[runs["status"] == "done"].sort_values("seed").drop_duplicates("variant")
-    sources += [(v, *load_embeddings(embeddings_dir, r)) for v, r in zip(done["variant"], done["run_id"])]
+    saved = runs["run_id"].map(lambda r: (Path(embeddings_dir) / f"{r}.npz").exists())  # a diverged run saved none
+    first = runs[runs["status"].isin(FINISHED) & saved].sort_values("seed").drop_duplicates("variant")
+    sources += [(v, *load_embeddings(embeddings_dir, r)) for v, r in zip(first["variant"], first["run_id"])]
     panels = {}
     for name, x, labels in sources:
         if method == "tsne":

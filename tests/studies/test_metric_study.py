@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from testutil import CountEpochs, InterruptAtEpoch
 
+from cnnkit._status import DIVERGED, DONE
 from cnnkit.studies import metric as study
 
 T95_DF2 = 2.919985580355516  # Student's t, 0.95 quantile, 2 degrees of freedom
@@ -78,41 +79,70 @@ def test_pair_sampling_is_balanced_and_seeded():
 
 
 def test_vs_baseline_row_matches_a_hand_computed_interval():
-    frame = pd.DataFrame({"variant": "siamese", "seed": [0, 1, 2], "status": "done", "recall_at_1": [0.8, 0.82, 0.84]})
-    row = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.7, quantity="q", reference="r")
+    frame = pd.DataFrame({"variant": "siamese", "seed": [0, 1, 2], "status": DONE, "recall_at_1": [0.8, 0.82, 0.84]})
+    claim = study.CLAIMS["recall_at_1"]
+    row = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.7, claim, quantity="q", reference="r")
     half = T95_DF2 * 0.02 / math.sqrt(3)  # one-sided 5 % test: the 90 % interval; sample std of (0.80, 0.82, 0.84) is 0.02
     assert row.measured.startswith(f"+12.00 pp [90 % CI {100 * (0.12 - half):+.2f}, {100 * (0.12 + half):+.2f}], p = ")
     assert row.measured.endswith("(n = 3)") and row.verdict == "agrees"
     assert row.test == "one-sided paired t, H1: diff > 0, α = 0.05"
-    above = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.9, quantity="q", reference="r")
-    near = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.815, quantity="q", reference="r")
-    missing = study._vs_baseline_row(frame, "triplet", "recall_at_1", 0.9, quantity="q", reference="r")
+    above = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.9, claim, quantity="q", reference="r")
+    near = study._vs_baseline_row(frame, "siamese", "recall_at_1", 0.815, claim, quantity="q", reference="r")
+    missing = study._vs_baseline_row(frame, "triplet", "recall_at_1", 0.9, claim, quantity="q", reference="r")
     assert (above.verdict, near.verdict, missing.verdict) == ("disagrees", "inconclusive", "inconclusive")
     assert missing.measured == "no finished run of triplet" and "seeds per arm would decide" in near.note
 
 
+def _frame(status=DONE, converged=True):
+    return pd.DataFrame({"variant": ["siamese"] * 2 + ["triplet"] * 2, "seed": [0, 1, 0, 1], "status": status,
+                         "recall_at_1": [0.8, 0.81, 0.9, 0.91], "recall_at_5": [0.9, 0.91, 0.95, 0.96],
+                         "test_verification_accuracy": [0.85, 0.86, 0.88, 0.89], "converged": converged})
+
+
+PIXELS = {"recall_at_1": 0.5, "test_verification_accuracy": 0.5}
+
+
 def test_summary_rows_structure():
-    frame = pd.DataFrame({"variant": ["siamese"] * 2 + ["triplet"] * 2, "seed": [0, 1, 0, 1], "status": "done",
-                          "recall_at_1": [0.8, 0.81, 0.9, 0.91], "recall_at_5": [0.9, 0.91, 0.95, 0.96],
-                          "test_verification_accuracy": [0.85, 0.86, 0.88, 0.89]})
-    rows = study.summary_rows(frame, {"recall_at_1": 0.5, "test_verification_accuracy": 0.5})
+    rows = study.summary_rows(_frame(), study.Params(), PIXELS)
     assert [r.quantity for r in rows[:4]] == ["verification accuracy, siamese − pixels", "recall@1, siamese − pixels",
                                               "verification accuracy, triplet − pixels", "recall@1, triplet − pixels"]
     assert [r.verdict for r in rows[:4]] == ["agrees"] * 4 and [r.headline for r in rows[:4]] == [True, False] * 2
+    assert {(r.judged_at, r.converged) for r in rows[:4]} == {("trained", True)}
     assert rows[-2].measured == "50.00 %" and all(r.verdict == "not comparable" for r in rows[4:])
+
+
+def test_summary_rows_count_diverged_runs_and_do_not_judge_unconverged_ones():
+    diverged = study.summary_rows(_frame(status=[DONE, DIVERGED, DONE, DONE]), study.Params(), PIXELS)
+    assert diverged[0].measured.endswith("(n = 2)")  # a diverged run is a result, as in every study
+    rows = study.summary_rows(_frame(converged=False), study.Params(), PIXELS)
+    assert [r.verdict for r in rows[:4]] == ["not converged"] * 4
+    only = study.summary_rows(_frame(), study.Params(models=("triplet",)), PIXELS)
+    assert [r.quantity for r in only[:2]] == ["verification accuracy, triplet − pixels", "recall@1, triplet − pixels"]
+
+
+def test_differences_follow_the_parameters():
+    from cnnkit.studies import resolve
+
+    table = study.differences(resolve(study, "paper"), _frame(converged=[True, False, True, True])).set_index("")
+    assert table.loc["embedding", "here"] == "64-d, L2-normalised"
+    assert table.loc["margins", "here"] == "contrastive 1, triplet 0.2"
+    assert table.loc["runs converged", "here"] == "3 of 4"
+    assert "resumed run" in table.loc["pairs and triplets", "here"]
 
 
 def test_experiment_and_a_tiny_training_run(tmp_path):
     from cnnkit.ablation import run_experiment
 
-    exp = study.experiment(seeds=(0,), subset=60, epochs=1, batch_size=16, embedding_dim=4, steps_per_epoch=2,
-                           backbone=None, dataset="synthetic", data_options={"image_shape": (8, 8, 1), "num_classes": 3,
-                                                              "train_size": 90, "test_size": 30})
-    assert list(exp.variants) == ["siamese", "triplet"]
-    results = run_experiment(exp, root=tmp_path / "runs", train_fn=study.fit_metric, progress=False,
-                             train_kwargs={"embeddings_dir": str(tmp_path / "emb")}, on_error="raise")
+    p = study.Params(seeds=(0,), subset=60, epochs=1, batch_size=16, embedding_dim=4, steps_per_epoch=2,
+                     backbone=None, dataset="synthetic", data_options={"image_shape": (8, 8, 1), "num_classes": 3,
+                                                                       "train_size": 90, "test_size": 30})
+    assert list(study.experiment(p).variants) == ["siamese", "triplet"]
+    with pytest.raises(ValueError, match="fit_metric"):
+        study.run(p, str(tmp_path / "runs"), train_fn=run_experiment)
+    results = study.run(p, str(tmp_path / "runs"), workers=1, embeddings_dir=str(tmp_path / "emb"), progress=False,
+                        on_error="raise")  # trains with fit_metric without being told
     runs = results.runs()
-    assert list(runs["status"]) == ["done", "done"]
+    assert list(runs["status"]) == [DONE, DONE]
     scores = runs[["recall_at_1", "recall_at_5", "test_verification_accuracy"]].to_numpy()
     assert ((scores >= 0) & (scores <= 1)).all()
     emb, labels = study.load_embeddings(str(tmp_path / "emb"), "triplet__s0")
@@ -126,6 +156,8 @@ def test_experiment_and_a_tiny_training_run(tmp_path):
     panels = study.embedding_panels(runs, str(tmp_path / "emb"), pixels=pixels)
     assert [t.split(" (")[0] for t in panels] == ["raw pixels", "siamese", "triplet"]
     assert all(p.shape == (len(labels), 2) and (lab == labels).all() for p, lab in panels.values())
+    gone = runs.assign(run_id=["siamese__s9", runs["run_id"].iloc[1]], status=[DIVERGED, DONE])  # saved none
+    assert [t.split(" (")[0] for t in study.embedding_panels(gone, str(tmp_path / "emb"))] == ["triplet"]
     fig = study.plot_embeddings(panels, ["a", "b", "c"])
     assert len(fig.axes) == 3
 
