@@ -59,11 +59,15 @@ def test_lr_curve_rejects_bad_arguments(args, kwargs, match):
 
 # --- the grid ----------------------------------------------------------------------------------
 
+EVERY = opt.Params(optimizers=opt.OPTIMIZER_NAMES, schedules=opt.SCHEDULE_NAMES)
+
+
 def test_experiment_grid_and_stated_rates():
-    exp = opt.experiment(seeds=[0, 1], subset=100, epochs=2, lrs={"adam": 3e-4}, plateau_patience=2)
+    p = EVERY.replace(seeds=(0, 1), subset=100, epochs=2, lrs={"adam": 3e-4}, plateau_patience=2)
+    exp = opt.experiment(p)
     assert list(exp.variants) == [*opt.OPTIMIZER_NAMES, *(f"momentum+{s}" for s in opt.SCHEDULE_NAMES)]
     assert len(exp.runs()) == 24  # every config checked by RunConfig
-    table = opt.settings_table(exp)
+    table = opt.settings_table(p)
     assert table.loc[list(opt.OPTIMIZER_NAMES), "lr"].tolist() == [0.01, 0.01, 0.01, 0.01, 1.0, 1e-3, 3e-4]
     assert table.loc["nesterov", "momentum"] == 0.9 and table.loc["sgd", "momentum"] == 0.0
     assert (table["schedule"].iloc[:7] == "constant").all() and (table["weight_decay"] == 0.0).all()
@@ -77,19 +81,35 @@ def test_experiment_grid_and_stated_rates():
     ({"optimizers": ["sgd", "lbfgs"]}, "optimizers must be distinct names"),
     ({"schedules": ["step", "step"]}, "schedules must be distinct names"),
     ({"optimizers": ["sgd", "adam"]}, "include 'momentum' when schedules are run"),
-    ({"optimizers": []}, "non-empty"), ({"lrs": {"adadelta": 0.5}, "optimizers": ["momentum"]}, "not run"),
-    ({"plateau_patience": -1}, "plateau_patience"),
+    ({"optimizers": []}, "optimizers must be distinct names"),
+    ({"lrs": {"adadelta": 0.5}, "optimizers": ["momentum"]}, "not run: \\['adadelta'\\]"),
+    ({"lrs": {"adam": -1.0}, "optimizers": ["adam"], "schedules": []}, "bad rates"),
+    ({"lrs": ["adam"]}, "parameter 'lrs'"), ({"plateau_patience": -1}, "plateau_patience"),
+    ({"range_min_lr": 3.0}, "range_min_lr < range_max_lr"), ({"range_steps": 1}, "range_steps >= 2"),
 ])
-def test_experiment_rejects_bad_arguments(kwargs, match):
+def test_params_reject_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        opt.experiment(**kwargs)
+        opt.Params(**kwargs)
+
+
+def test_lrs_is_a_dict_parameter_that_renders_and_reads_back():
+    import ast
+
+    from cnnkit.studies import render_cell, resolve
+
+    assert opt.Params().lrs == {} and opt.Params(lrs={"adam": 3e-3}).lrs == {"adam": 3e-3}
+    line = next(x for x in render_cell(opt).splitlines() if x.startswith("lrs = "))
+    assert ast.literal_eval(line.split("#")[0].split("=", 1)[1].strip()) == {}
+    assert resolve(opt, "smoke", {"lrs": {"momentum": 0.02}}).lrs == {"momentum": 0.02}
+    assert opt.rates(opt.Params(lrs={"adam": 3e-3}))["adam"] == 3e-3
 
 
 def test_range_test_uses_the_experiment_net_with_momentum(monkeypatch):
     seen = {}
     monkeypatch.setattr(opt, "lr_range_test", lambda config, **kw: seen.update(config=config, **kw) or "curve")
-    exp = opt.experiment(optimizers=["adam"], schedules=[], seeds=[3, 4], subset=64)
-    assert opt.range_test(exp, min_lr=1e-3, max_lr=0.5, steps=20) == "curve"
+    p = opt.Params(optimizers=("adam",), schedules=(), seeds=(3, 4), subset=64, range_min_lr=1e-3, range_max_lr=0.5,
+                   range_steps=20)
+    assert opt.range_test(p) == "curve"
     assert (seen["config"]["optimizer"], seen["config"]["seed"], seen["config"]["subset"]) == ("momentum", 3, 64)
     assert (seen["min_lr"], seen["max_lr"], seen["steps"]) == (1e-3, 0.5, 20)
 
@@ -104,7 +124,8 @@ def _fake_fit(config, *, workdir, **kwargs):
 
 
 def test_schedule_lrs_from_a_store(tmp_path):
-    exp = opt.experiment(optimizers=["adam", "momentum"], schedules=["step", "plateau"], seeds=[0, 1], subset=64)
+    exp = opt.experiment(opt.Params(optimizers=("adam", "momentum"), schedules=("step", "plateau"), seeds=(0, 1),
+                                    subset=64))
     results = run_experiment(exp, root=tmp_path, train_fn=_fake_fit, progress=False)
     lrs = opt.schedule_lrs(results)
     assert list(lrs.columns) == ["variant", "seed", "step", "lr"]
@@ -140,8 +161,11 @@ def _curve():
     return pd.DataFrame({"lr": lr, "loss": 1.0 - np.tanh(np.log10(lr) + 3) + 10 * np.maximum(0, np.log10(lr) + 1) ** 2})
 
 
+RAN = opt.Params(schedules=("step", "cyclic"))  # the arms of _runs()
+
+
 def test_summary_rows_on_hand_made_runs():
-    rows = opt.summary_rows(_runs(), _curve())
+    rows = opt.summary_rows(_runs(), RAN, _curve())
     assert [r.quantity for r in rows[:4]] == [f"final training loss, {pair}" for pair in (
         "momentum − sgd", "nesterov − momentum", "adam − nesterov", "adagrad − adam")]
     # momentum − sgd is −0.4 on every seed: exact when paired by seed; nesterov − momentum (0, +0.01, −0.01)
@@ -159,20 +183,23 @@ def test_summary_rows_on_hand_made_runs():
     assert rows[6].measured.startswith("31.00 ± ") and rows[6].verdict == "not comparable"
     assert rows[11].measured == "0.001 / 0.01" and rows[11].reference.startswith("AlexNet used 0.01")
     assert rows[11].verdict == "not comparable"
-    assert len(opt.summary_rows(_runs())) == 11  # no range test: no row for it
+    assert len(opt.summary_rows(_runs(), RAN)) == 11  # no range test: no row for it
+    # the optimizer claims are about speed (judged early), the schedules' about trained nets, the cyclic one's speed
+    assert [r.judged_at for r in rows[:6]] == ["early"] * 4 + ["trained", "early"]
 
 
 def test_nesterov_row_is_inconclusive_when_the_spread_straddles_the_margin():
     runs = _runs()
     nesterov = runs["variant"] == "nesterov"
     runs.loc[nesterov, "train_loss"] = [0.45, 0.65, 0.60]  # −0.05, +0.10, 0: the interval reaches past +0.05
-    row = opt.summary_rows(runs)[1]
+    row = opt.summary_rows(runs, RAN)[1]
     assert row.verdict == "inconclusive" and "seeds per arm would decide" in row.note
 
 
 def test_summary_rows_with_few_variants():
     runs = _runs()
-    rows = opt.summary_rows(runs[runs["variant"].isin(["sgd", "adam"])].drop(columns="lr"))
+    p = opt.Params(optimizers=("sgd", "adam"), schedules=())
+    rows = opt.summary_rows(runs[runs["variant"].isin(["sgd", "adam"])].drop(columns="lr"), p)
     assert [r.quantity for r in rows] == ["test error, sgd", "test error, adam"]
 
 
@@ -181,3 +208,28 @@ def test_plot_lr_range():
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and len(ax.lines) == 4
     assert ax.get_ylim()[1] == pytest.approx(2 * (1 + math.tanh(2)) * 1.05)  # twice the first loss, not the blow-up
+
+
+def test_trained_schedule_rows_wait_for_converged_runs():
+    rows = opt.summary_rows(_runs().assign(converged=False), RAN)  # constant rates never decay: none converged
+    assert rows[4].verdict == "not converged" and rows[4].converged is False  # step schedule: about trained nets
+    assert rows[0].verdict == "agrees" and rows[0].converged is False  # speed claims are judged during training
+    assert rows[5].verdict == "disagrees"  # cyclic: "sooner", a speed claim
+    assert opt.summary_rows(_runs().assign(converged=True), RAN)[4].verdict == "agrees"
+
+
+def test_difference_figures_by_kind():
+    figures = opt.difference_figures(opt.summary_rows(_runs(), RAN))
+    assert list(figures) == ["08_loss_differences", "08_schedule_differences"]
+    assert all(isinstance(f, Figure) for f in figures.values())
+    assert opt.difference_figures([]) == {}
+
+
+def test_differences_follow_the_parameters():
+    table = opt.differences(opt.Params(lrs={"adam": 3e-3})).set_index("")
+    assert list(opt.differences(opt.Params()).columns) == ["", "here", "the papers"]
+    assert table.loc["training", "here"] == "6 epochs × 15 iterations of batch 32"
+    assert table.loc["optimizers and rates", "here"] == "sgd 0.01, momentum 0.01, nesterov 0.01, adagrad 0.01, adam 0.003"
+    assert table.loc["schedules", "here"] == "step"
+    runs = _runs().assign(converged=False)
+    assert opt.differences(opt.Params(), runs).set_index("").loc["runs", "here"] == "21 of 21 finished, 0 converged"
