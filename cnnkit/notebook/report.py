@@ -158,10 +158,8 @@ def _failures_html(failures: list[dict], folder: Path, reported: set[str]) -> li
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-th{background:#f3f3f3}.agrees{color:#1a7f37}.disagrees{color:#b42318}.inconclusive{color:#8a6d00}
-.meta{color:#666;font-size:90%}td.v-not-comparable{color:#777}td.v-agrees{color:#1a7f37}
-td.v-disagrees{color:#b42318}td.v-inconclusive{color:#8a6d00}h2{margin-top:1.6em}
-.tables table{font-size:90%}.tables h3{margin:1.2em 0 .2em}""" + _scoreboard.CSS
+th{background:#f3f3f3}.meta{color:#666;font-size:90%}h2{margin-top:1.6em}
+.tables table{font-size:90%}.tables h3{margin:1.2em 0 .2em}""" + _scoreboard.CSS + _scoreboard.verdict_css()
 
 
 def build_index(folder: str | Path = "reports") -> Path:

@@ -17,18 +17,25 @@ import json
 from collections import Counter
 from pathlib import Path
 
-__all__ = ["CSS", "gallery_html", "headline_rows", "main_figure", "run_facts", "scoreboard_html", "verdict_class"]
+__all__ = ["CSS", "verdict_css", "gallery_html", "headline_rows", "main_figure", "run_facts", "scoreboard_html", "verdict_class"]
 
 CSS = """.board{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}.board td,.board th{border:0;
 border-bottom:1px solid #e3e3e3;padding:5px 8px;vertical-align:top}.board .arrow{color:#999}
 .verdict{display:inline-block;padding:1px 8px;border-radius:9px;color:#fff;font-size:88%;white-space:nowrap}
-.verdict.v-agrees{background:#1a7f37}.verdict.v-disagrees{background:#b42318}
-.verdict.v-inconclusive{background:#b08800}.verdict.v-not-comparable{background:#8c8c8c}.tally span{margin-right:1em}
+.tally span{margin-right:1em}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:14px;margin:1em 0 2em}
 .card{border:1px solid #ddd;border-radius:6px;padding:8px;font-size:88%}.card img{width:100%;height:150px;
 object-fit:contain;background:#fff;display:block}.card .none{height:150px;display:flex;align-items:center;
 justify-content:center;color:#999;background:#f6f6f6}.card h3{font-size:100%;margin:.4em 0 .2em}
 .card .facts{color:#555}"""
+
+
+def verdict_css() -> str:
+    """The colour of each verdict (:data:`cnnkit.ablation.verdicts.VERDICT_COLOURS`) as a badge and as table text."""
+    from cnnkit.ablation.verdicts import VERDICT_COLOURS
+
+    return "".join(f".verdict.{verdict_class(v)}{{background:{c}}}td.{verdict_class(v)}{{color:{c}}}"
+                   for v, c in VERDICT_COLOURS.items())
 
 
 def verdict_class(verdict: str) -> str:

@@ -247,7 +247,7 @@ def render_cell(study: ModuleType) -> str:
     entries += [(n, defaults[n], NOTEBOOK_FIELDS[n][1]) for n in ("workers", "out_dir") if n in defaults]
     left = [f"{name} = {_literal(value)}" for name, value, _ in entries]
     width = min(max(map(len, left)) + 2, 40)
-    lines = [f"{code:<{width}}# {text}".rstrip() if text else code for code, (_, _, text) in zip(left, entries)]
+    lines = [f"{code:<{max(width, len(code) + 2)}}# {text}" if text else code for code, (_, _, text) in zip(left, entries)]
     return "\n".join(lines)
 
 
@@ -354,6 +354,9 @@ def sync_notebooks(folder: str | Path | None = None, *, check: bool = False) -> 
     changed = []
     for stem, study in sorted(notebook_studies().items()):
         path = folder / f"{stem}.ipynb"
+        if not path.is_file():
+            raise FileNotFoundError(f"{study.__name__} names NOTEBOOK {stem!r}, but {path} does not exist; "
+                                    "create the notebook (a cell tagged 'parameters', then the study's calls)")
         nb = nbformat.read(path, as_version=4)
         cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
         if cell is None:

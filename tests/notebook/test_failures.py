@@ -53,7 +53,7 @@ def test_check_data_finds_the_notebooks_data_set_or_names_every_place_searched(t
     with pytest.raises(FileNotFoundError) as info:
         check_data(toy, "smoke", {"dataset": "cifar10"})
     message = str(info.value)
-    assert message.startswith("toy.ipynb (dataset='cifar10'): data set 'cifar10' not found. Searched, in order:")
+    assert message.startswith("toy.ipynb (dataset='cifar10', preset smoke): data set 'cifar10' not found. Searched, in order:")
     assert f"$CNNKIT_DATA_DIR: {no_data}" in message and "Keras cache" in message
     assert "cifar-10-python.tar.gz" in message and "-p dataset fashion_mnist" in message
     assert check_data(toy, overrides={"dataset": "cifar11"}) is None  # left to the parameter check
@@ -76,7 +76,7 @@ def test_cnnkit_run_refuses_a_missing_data_set_within_seconds_before_any_kernel(
     code, out, seconds = run_cli("run", NOTEBOOK, "--preset", "smoke", "-p", "dataset", "cifar10",
                                  "--out", str(tmp_path / "out"))
     assert code == 2, out
-    assert "cnnkit run: error: 01_depth_degradation.ipynb (dataset='cifar10'): data set 'cifar10' not found" in out
+    assert "cnnkit run: error: 01_depth_degradation.ipynb (dataset='cifar10', preset smoke): data set 'cifar10' not found" in out
     assert f"$CNNKIT_DATA_DIR: {no_data}" in out and "Traceback" not in out
     assert "no history rows" not in out and not (tmp_path / "out").exists()  # nothing ran, nothing written
     assert seconds < 30, f"{seconds:.1f} s"  # ~2 s on a free core: no kernel, no TensorFlow

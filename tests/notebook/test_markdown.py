@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cnnkit.notebook.markdown import BEGIN, END, results_markdown, update_readme
+from cnnkit.notebook.markdown import BEGIN, END, markers, results_markdown, update_readme
 from cnnkit.notebook.report import Row, write_summary
 
 
@@ -15,7 +15,9 @@ def _seed():
 
 
 def folder_with_one_report(tmp_path):
-    rows = [Row("plain gap", "+27.7 pp", "> 0", "agrees", headline=True), Row("abs", "15 %", "8.75 %", "not comparable")]
+    rows = [Row("plain gap", "+27.7 pp", "> 0", "agrees", headline=True, judged_at="trained", converged=True),
+            Row("resnet gap", "+1.4 pp", "< 0", "not converged", headline=True, judged_at="trained", converged=False),
+            Row("abs", "15 %", "8.75 %", "not comparable")]
     write_summary("01_depth", "01 · Depth", rows, parameters={"preset": "quick"}, out_dir=tmp_path)
     (tmp_path / "01_depth.ipynb").write_text(json.dumps({"metadata": {"papermill": {"duration": 183.9}}}))
     return tmp_path
@@ -23,9 +25,23 @@ def folder_with_one_report(tmp_path):
 
 def test_markdown_lists_headlines_counts_and_wall_time(tmp_path):
     text = results_markdown(folder_with_one_report(tmp_path))
-    assert "| 01 | plain gap | > 0 | +27.7 pp | **agrees** |" in text
-    assert "| 01 · Depth | 1 | 0 | 0 | 1 | 184 s |" in text and "wall time 184 s" in text
+    assert "| 01 | plain gap | > 0 | +27.7 pp | yes | **agrees** |" in text
+    assert "| 01 | resnet gap | < 0 | +1.4 pp | no | **not converged** |" in text
+    assert "| 01 · Depth | 1 | 0 | 0 | 1 | 1 | 184 s |" in text and "wall time 184 s" in text
     assert "abs" not in text.split("| notebook | agrees")[0]  # only headline rows in the first table
+
+
+def test_a_long_report_fills_its_own_block(tmp_path):
+    folder = tmp_path / "reports-long"
+    folder.mkdir()
+    write_summary("01_depth", "01 · Depth", [Row("plain gap", "+17.8 pp", "> 0", "agrees", headline=True)],
+                  parameters={"preset": "long"}, out_dir=folder)
+    readme = tmp_path / "README.md"
+    begin, end = markers("long")
+    readme.write_text(f"{BEGIN}\nquick\n{END}\n{begin}\nold\n{end}\n")
+    update_readme(readme, folder)
+    text = readme.read_text()
+    assert "quick" in text and "old" not in text and "+17.8 pp" in text.split(begin)[1]
 
 
 def test_readme_block_is_replaced_and_markers_are_required(tmp_path):

@@ -76,7 +76,7 @@ def test_every_schedule_name_builds():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: get_schedule("linear", 0.1, 10), "unknown schedule 'linear'"),
+    (lambda: get_schedule("triangle", 0.1, 10), "unknown schedule 'triangle'"),
     (lambda: get_schedule("step", 0.1, 10, milestone=0.5), r"unknown option\(s\) \['milestone'\]"),
     (lambda: get_schedule("step", 0.1, 10, milestones=(0.5, 1.5)), "fractions"),
     (lambda: get_schedule("plateau", 0.1, 10, warmup_steps=5), "warmup"),
