@@ -16,27 +16,44 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 import pandas as pd
 
+from cnnkit._status import DONE
 from cnnkit.ablation import Experiment, format_mean_ci, summarize
+from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import REGULARIZATION
-from cnnkit.studies._common import base_config, diff_row
+from cnnkit.studies._common import base_config, checked_variants, converged_text, diff_row, run_grid
+from cnnkit.studies._spec import StudyParams
 from cnnkit.studies.activations import speed_row
 
 VARIANTS = ("none", "dropout", "l2", "l1", "batch_norm", "aug_resnet_cifar", "aug_alexnet", "aug_alexnet_no_pca")
 # LeNet-5 made AlexNet-like: ReLU, max pooling, two hidden fully connected layers (where AlexNet has dropout).
 MODEL_OPTIONS = {"activation": "relu", "pooling": "max", "norm": None, "dropout": 0.0}
+RECIPE = "alexnet"  # SGD momentum 0.9 (AlexNet §5); its weight decay is switched off in the baseline
 CLEAN_TRAIN = ("train_clean_error", "train_clean_loss")
+
+NOTEBOOK = "07_regularization"
+WORKERS = 2  # training processes of the grid
+
+# What AlexNet says, declared before any run (b − a, paired by seed). The gap and the errors are claims about
+# trained nets (judged only on runs that converged); dropout's cost in iterations is a claim about speed.
+CLAIMS = {
+    "gap": Claim("negative", judged_at="trained"),       # a regulariser shrinks the train–test gap (§4.1, §4.2)
+    "test": Claim("negative", judged_at="trained"),      # ... and lowers the test error
+    "l2_train": Claim("negative", judged_at="trained"),  # §5: weight decay "reduces the model's training error"
+    "pca": Claim("negative", judged_at="trained"),       # §4.1: PCA colour jitter lowers top-1 error by over 1 %
+    "dropout_speed": Claim("positive", judged_at="early"),  # §4.2: dropout roughly doubles the iterations to converge
+}
 
 _ALEX = "Krizhevsky et al. 2012"
 # variant -> (reference for the gap, reference for the test error)
-_CLAIMS = {
+_REFERENCES = {
     "dropout": (f"smaller ({_ALEX}, §4.2: without dropout 'substantial overfitting')", "lower (§4.2)"),
     "l2": ("— (§5: weight decay 5e-4 'is not merely a regularizer')", "lower (AlexNet's recipe has wd 5e-4)"),
     "l1": ("— (not in AlexNet; L1 pulls every weight towards 0 at a constant rate: sparse weights)", "—"),
@@ -47,26 +64,57 @@ _CLAIMS = {
 }
 
 
-def _check_variants(variants: Sequence[str]) -> list[str]:
-    variants = list(variants)
-    bad = [v for v in variants if v not in VARIANTS]
-    if bad or "none" not in variants or len(set(variants)) != len(variants) or len(variants) < 2:
-        raise ValueError(f"variants must include the baseline 'none' and at least one regulariser, each once, "
-                         f"from {list(VARIANTS)}; got {variants!r}")
-    return variants
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Notebook 07's parameters; the defaults are the quick preset."""
+
+    dataset: str = "fashion_mnist"  # the paper: ImageNet; preset paper uses "cifar10"
+    variants: tuple[str, ...] = ("none", "dropout", "aug_alexnet")  # "none" is the baseline; AlexNet's two remedies
+    # (§4.1, §4.2); more: "l2", "l1", "batch_norm", "aug_resnet_cifar", "aug_alexnet_no_pca" (preset paper: all)
+    seeds: tuple[int, ...] = (0, 1, 2)  # runs are paired by seed (same training images, same data order in every arm)
+    subset: int | None = 500  # training examples, class-balanced: a small training set overfits within minutes
+    eval_subset: int | None = 1000  # validation and test examples (None: as subset)
+    epochs: int = 10  # passes over the training subset, in batches of batch_size
+    batch_size: int = 32  # AlexNet (and preset paper): 128
+    lr: float | None = 0.03  # SGD + momentum 0.9 as in AlexNet; its rate was 0.01 (preset paper); None: the recipe's
+    schedule: str = "constant"  # AlexNet: "plateau", divide by 10 when the validation error stalls
+    dropout: float = 0.5  # AlexNet's rate, after both hidden dense layers
+    l2: float = 5e-3  # L2 weight decay (gradient l2·w): 10x AlexNet's 5e-4 because the run is short
+    l1: float = 2e-4  # L1 penalty (gradient l1·sign(w)); not in AlexNet
+    target_error: float = 0.2  # each run records when its running training error first gets this low
+    width: float = 1.0  # LeNet-5 channel and unit multiplier
+    bn_momentum: float = 0.9  # for the batch_norm variant; Keras' 0.99 is too slow for short runs (REFERENCE.md)
+
+    def __post_init__(self):
+        super().__post_init__()
+        checked_variants(self.variants, f"variants must include the baseline 'none' and at least one regulariser, "
+                                        f"each once, from {list(VARIANTS)}", choices=VARIANTS, required=("none",),
+                         at_least=2)
+        if not 0 < self.target_error < 1:
+            raise ValueError(f"target_error is a training error in (0, 1), e.g. 0.2; got {self.target_error!r}")
 
 
-def variant_overrides(variant: str, *, dropout: float = 0.5, l2: float = 5e-4, l1: float = 5e-5) -> dict[str, Any]:
-    """The config overrides that add one regulariser to the unregularised base.
+# The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
+PRESETS = {
+    # One run per code path: the baseline, a model option (dropout), the L1 penalty, an augmentation.
+    "smoke": {"variants": ("none", "dropout", "l1", "aug_alexnet")},
+    # AlexNet §5 on CIFAR-10: SGD momentum 0.9, lr 0.01 ÷10 on plateau, wd 5e-4, ~90 epochs; a wider LeNet.
+    "paper": {"dataset": "cifar10", "epochs": 90, "lr": 0.01, "schedule": "plateau", "l2": 5e-4, "l1": 5e-5,
+              "target_error": 0.25, "width": 4.0, "variants": VARIANTS},
+}
+
+
+def variant_overrides(variant: str, p: Params = Params()) -> dict[str, Any]:
+    """The config overrides that add one regulariser (of strength ``p.dropout``/``p.l2``/``p.l1``) to the base.
 
     Args:
         variant: a name from :data:`VARIANTS` (``aug_*`` selects a ``cnnkit.data`` augmentation).
-        dropout: rate after each hidden dense layer (AlexNet: 0.5).
-        l2: coupled L2 decay ``wd`` (gradient ``wd·w``; AlexNet: 5e-4).
-        l1: L1 penalty ``λ`` (gradient ``λ·sign(w)``).
+        p: the parameters: ``dropout`` is the rate after each hidden dense layer, ``l2`` the coupled L2 decay
+            (gradient ``wd·w``), ``l1`` the L1 penalty (gradient ``λ·sign(w)``).
     """
-    overrides = {"none": {}, "dropout": {"model_options.dropout": dropout}, "l2": {"weight_decay": l2},
-                 "l1": {"weight_decay": l1, "weight_decay_kind": "l1"}, "batch_norm": {"model_options.norm": "batch"}}
+    overrides = {"none": {}, "dropout": {"model_options.dropout": p.dropout}, "l2": {"weight_decay": p.l2},
+                 "l1": {"weight_decay": p.l1, "weight_decay_kind": "l1"},
+                 "batch_norm": {"model_options.norm": "batch"}}
     if variant.startswith("aug_") and variant in VARIANTS:
         return {"augment": variant[len("aug_"):]}
     if variant not in overrides:
@@ -74,35 +122,34 @@ def variant_overrides(variant: str, *, dropout: float = 0.5, l2: float = 5e-4, l
     return overrides[variant]
 
 
-def experiment(*, variants: Sequence[str] = VARIANTS, seeds: Sequence[int] = (0, 1, 2), dropout: float = 0.5,
-               l2: float = 5e-3, l1: float = 2e-4, target_error: float = 0.15, dataset: str = "fashion_mnist",
-               subset: int | None = 500, epochs: int = 20, batch_size: int = 32, schedule: str = "constant",
-               lr: float | None = 0.03, width: float = 1.0, bn_momentum: float = 0.9, recipe: str = "alexnet",
-               resolution: int | None = None, eval_subset: int | None = None,
-               name: str = "regularization") -> Experiment:
-    """LeNet-5 (ReLU, max pooling) without any regulariser, and with each one alone, × seeds.
+def experiment(p: Params = Params(), *, name: str = "regularization") -> Experiment:
+    """LeNet-5 (ReLU, max pooling) without any regulariser, and with each one of ``p.variants`` alone, × seeds.
 
-    Args:
-        variants: names from :data:`VARIANTS`; ``"none"`` (the baseline) is required.
-        dropout, l2, l1: strengths of the ``dropout``, ``l2`` and ``l1`` variants.
-        target_error: training error whose first iteration each run records (the dropout
-            convergence row: iterations to this error with and without dropout).
-        schedule: the learning-rate schedule of every run (AlexNet: ``"plateau"``).
-        lr: the learning rate of every run; ``None`` takes the recipe's (AlexNet: 0.01). The defaults are
-            the notebook's ``quick`` values (a short run: a larger rate and larger penalties than AlexNet's).
-        width: channel/width multiplier of LeNet-5.
-        seeds, dataset, subset, epochs, batch_size, bn_momentum, recipe, resolution, eval_subset:
-            see :class:`cnnkit.config.RunConfig`. The recipe gives optimizer and lr (AlexNet's: SGD
-            momentum 0.9, lr 0.01); its weight decay is switched off in the baseline.
-        name: the experiment's name (its folder in the results store).
+    Every run uses :data:`RECIPE` (SGD momentum 0.9) at ``p.lr`` with ``p.schedule`` and records the first
+    iteration its running training error reaches ``p.target_error`` (the dropout convergence row).
     """
-    variants = _check_variants(variants)
-    base = base_config(model="lenet5", dataset=dataset, subset=subset, epochs=epochs, batch_size=batch_size,
-                       augment="none", bn_momentum=bn_momentum, recipe=recipe, resolution=resolution,
-                       model_options={**MODEL_OPTIONS, "width": width}, weight_decay=0.0, schedule=schedule,
-                       target_train_error=target_error, lr=lr, eval_subset=eval_subset)
-    return Experiment(name, base, variants={v: variant_overrides(v, dropout=dropout, l2=l2, l1=l1) for v in variants},
-                      seeds=tuple(seeds))
+    base = base_config(model="lenet5", dataset=p.dataset, subset=p.subset, epochs=p.epochs, batch_size=p.batch_size,
+                       augment="none", bn_momentum=p.bn_momentum, recipe=RECIPE,
+                       model_options={**MODEL_OPTIONS, "width": p.width}, weight_decay=0.0, schedule=p.schedule,
+                       target_train_error=p.target_error, lr=p.lr, eval_subset=p.eval_subset)
+    return Experiment(name, base, variants={v: variant_overrides(v, p) for v in p.variants}, seeds=p.seeds)
+
+
+def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
+    """Train :func:`experiment` of ``p`` with :func:`fit_with_train_error` in ``workers`` processes.
+
+    The train function is this study's own: the gap needs the training error in inference mode, which
+    :func:`cnnkit.train.fit` does not measure. Finished runs are kept, interrupted ones resume.
+
+    Raises:
+        ValueError: ``train_fn`` was passed (to train otherwise, call
+            ``run_grid(experiment(p), root, train_fn=...)`` and add ``train_clean_error`` yourself).
+    """
+    if "train_fn" in kwargs:
+        raise ValueError(f"regularization.run trains with fit_with_train_error (the gap needs train_clean_error); "
+                         f"got train_fn={kwargs['train_fn']!r}. Leave it out, or call "
+                         "cnnkit.studies.run_grid(regularization.experiment(p), root, train_fn=...) directly")
+    return run_grid(experiment(p), root, workers=workers, train_fn=fit_with_train_error, **kwargs)
 
 
 class CleanTrainError(keras.callbacks.Callback):
@@ -141,15 +188,15 @@ def fit_with_train_error(config: Any, *, workdir: str | os.PathLike | None = Non
 
     The training split is evaluated once, after training, without augmentation and in inference
     mode (``train_clean_loss`` is the cross-entropy alone, without weight penalties). Use it as
-    ``run_experiment(..., train_fn=fit_with_train_error)``.
+    ``run_experiment(..., train_fn=fit_with_train_error)``; :func:`run` does.
 
     Args:
-        config: a :class:`~cnnkit.config.RunConfig` or its dict.
+        config: a :class:`~cnnkit.train.config.RunConfig` or its dict.
         workdir, **kwargs: passed to :func:`cnnkit.train.fit` (``callbacks`` are kept and extended).
     """
     from cnnkit import data
-    from cnnkit.config import RunConfig
     from cnnkit.train import fit
+    from cnnkit.train.config import RunConfig
 
     cfg = config if isinstance(config, RunConfig) else RunConfig.from_dict(config)
     clean = data.load(cfg.dataset, "train", augment="none", shuffle=False, batch_size=cfg.batch_size,
@@ -157,7 +204,7 @@ def fit_with_train_error(config: Any, *, workdir: str | os.PathLike | None = Non
                       format="numpy", **cfg.data_options)
     recorder = CleanTrainError(clean)
     result = fit(cfg, workdir=workdir, callbacks=[*kwargs.pop("callbacks", ()), recorder], **kwargs)
-    if result.status == "done":
+    if result.status == DONE:
         result.final.update(recorder.values)
     return result
 
@@ -183,10 +230,13 @@ def gap_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, axis=1) if parts else pd.DataFrame()
 
 
+SPEED_QUANTITY = "iterations to the target training error, dropout − none"
+
+
 def _dropout_row(runs: pd.DataFrame, history: pd.DataFrame) -> Row:
     ref = REGULARIZATION["dropout_iterations"]
-    return speed_row(runs, history, "none", "dropout", headline=True,
-                     quantity="iterations to the target training error, dropout − none",
+    return speed_row(runs, history, "none", "dropout", headline=True, claim=CLAIMS["dropout_speed"],
+                     quantity=SPEED_QUANTITY,
                      reference=f"> 0, ≈ {ref.value:.0f}x ({ref.source}: 'roughly doubles the iterations required to "
                                "converge')",
                      note="running training error (dropout on); the claim judged is the direction")
@@ -195,47 +245,82 @@ def _dropout_row(runs: pd.DataFrame, history: pd.DataFrame) -> Row:
 HEADLINE_GAPS = ("dropout", "aug_alexnet")  # AlexNet's two remedies for "substantial overfitting"
 
 
-def summary_rows(runs: pd.DataFrame, history: pd.DataFrame) -> list[Row]:
+def summary_rows(runs: pd.DataFrame, p: Params, history: pd.DataFrame) -> list[Row]:
     """Each regulariser's effect against the baseline, beside AlexNet's claims (runs paired by seed).
 
     Args:
         runs: :meth:`cnnkit.ablation.Results.runs` of :func:`experiment` (with ``train_clean_error``
             from :func:`fit_with_train_error`).
+        p: the parameters the runs used (its ``variants`` name the arms).
         history: :meth:`cnnkit.ablation.Results.history` (for the dropout convergence row).
 
     Returns:
-        Per regulariser present: the change of the train–test gap and of the test error
-        (``variant − none``, one-sided paired t; the expectation: both shrink; the gap rows of
-        dropout and AlexNet's augmentation are headlines); for ``l2`` also the training error
-        (AlexNet §5: weight decay lowers it); the PCA-jitter effect (``aug_alexnet −
-        aug_alexnet_no_pca``) if both ran; the dropout convergence row if dropout ran.
+        Per regulariser of ``p.variants``: the change of the train–test gap and of the test error
+        (``variant − none``, :data:`CLAIMS` ``gap``/``test``: both shrink; the gap rows of dropout and
+        AlexNet's augmentation are headlines); for ``l2`` also the training error (AlexNet §5: weight
+        decay lowers it); the PCA-jitter effect (``aug_alexnet − aug_alexnet_no_pca``) if both ran; the
+        dropout convergence row (iterations to ``p.target_error``, judged early) if dropout ran.
     """
     runs = add_gap(runs)
-    present = list(dict.fromkeys(runs["variant"]))
     rows: list[Row] = []
-    for v in (v for v in VARIANTS if v in present and v != "none"):
-        gap_ref, test_ref = _CLAIMS[v]
+    for v in (v for v in VARIANTS if v in p.variants and v != "none"):
+        gap_ref, test_ref = _REFERENCES[v]
         rows.append(diff_row(runs, "none", v, "gap", quantity=f"train–test gap, {v} − none", reference=gap_ref,
-                             expect="negative", headline=v in HEADLINE_GAPS,
+                             expect=CLAIMS["gap"], headline=v in HEADLINE_GAPS,
                              note="gap = test error − training error in inference mode"))
         rows.append(diff_row(runs, "none", v, "test_error", quantity=f"test error, {v} − none", reference=test_ref,
-                             expect="negative"))
+                             expect=CLAIMS["test"]))
         if v == "l2":
             wd = REGULARIZATION["weight_decay"]
             rows.append(diff_row(runs, "none", v, "train_clean_error", quantity="training error, l2 − none",
                                  reference=f"lower ({wd.source}: wd {wd.value:g} 'reduces the model's training "
-                                           "error')", expect="negative"))
-    if {"aug_alexnet", "aug_alexnet_no_pca"} <= set(present):
+                                           "error')", expect=CLAIMS["l2_train"]))
+    if {"aug_alexnet", "aug_alexnet_no_pca"} <= set(p.variants):
         pca = REGULARIZATION["pca_jitter_top1_gain"]
         rows.append(diff_row(runs, "aug_alexnet_no_pca", "aug_alexnet", "test_error",
                              quantity="test error, PCA colour jitter on − off (crops and flips in both)",
                              reference=f"< −{100 * pca.value:.0f} pp ({pca.source}, ImageNet top-1)",
-                             expect="negative",
-                             note="on 1-channel images the jitter is an intensity shift"))
-    if "dropout" in present:
+                             expect=CLAIMS["pca"], note="on 1-channel images the jitter is an intensity shift"))
+    if "dropout" in p.variants:
         rows.append(_dropout_row(runs, history))
     return rows
 
 
-__all__ = ["CLEAN_TRAIN", "CleanTrainError", "MODEL_OPTIONS", "VARIANTS", "add_gap", "experiment",
-           "fit_with_train_error", "gap_table", "summary_rows", "variant_overrides"]
+def error_rows(rows: list[Row]) -> list[Row]:
+    """The judged rows measured in error (pp; for the differences plot): all but the iterations row."""
+    return [r for r in rows if r.diff is not None and r.quantity != SPEED_QUANTITY]
+
+
+def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What a run with the parameters ``p`` does differently from the paper (a table for the report).
+
+    With the ``runs`` frame, a row says how many of the runs converged (:func:`converged_text`).
+    """
+    per_epoch = f"{p.subset // p.batch_size} iterations" if p.subset else "the whole training split"
+    weights = [f"{v} {x:g}" for v, x in (("l2", p.l2), ("l1", p.l1)) if v in p.variants]
+    augments = [v[len("aug_"):] for v in p.variants if v.startswith("aug_")]
+    rows = [("data", f"{p.dataset}, {p.subset or 'all'} training images",
+             "ImageNet, 1.2M images (224x224 crops of 256x256)"),
+            ("net", f"LeNet-5 (ReLU, max pooling, two hidden dense layers), width ×{p.width:g}",
+             "AlexNet: 5 conv + 3 FC layers, 60M parameters"),
+            ("design", f"each regulariser alone against 'none': {', '.join(p.variants)}",
+             "all together: augmentation, dropout and weight decay in one net"),
+            ("training", f"{p.epochs} epochs × {per_epoch} of batch {p.batch_size}, SGD momentum 0.9, "
+                         f"lr {p.lr if p.lr is not None else 'of the recipe'}, schedule {p.schedule}",
+             "about 90 epochs of batch 128, SGD momentum 0.9, lr 0.01 ÷10 on plateau"),
+            ("dropout", f"{p.dropout:g} after both hidden dense layers" if "dropout" in p.variants else "not run",
+             "0.5 in the first two FC layers"),
+            ("weight penalties", ", ".join(weights) or "not run", "L2 5e-4 in every run"),
+            ("augmentation", ", ".join(augments) or "not run",
+             "random 224x224 crops, mirror images, PCA colour jitter (RGB)"),
+            ("dropout's cost in iterations", f"iterations until the running training error ≤ {p.target_error:g}",
+             "'roughly doubles the number of iterations required to converge'"),
+            ("seeds", f"{len(p.seeds)}, paired (same seed, same images and data order)", "one run per setting")]
+    if runs is not None and "status" in runs:
+        rows.append(("convergence", converged_text(runs), "trained to convergence"))
+    return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "Krizhevsky et al. 2012"])
+
+
+__all__ = ["CLAIMS", "CLEAN_TRAIN", "CleanTrainError", "MODEL_OPTIONS", "NOTEBOOK", "PRESETS", "Params", "VARIANTS",
+           "WORKERS", "add_gap", "differences", "error_rows", "experiment", "fit_with_train_error", "gap_table", "run",
+           "summary_rows", "variant_overrides"]

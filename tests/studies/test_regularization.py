@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 from study_frames import history_frame, runs_frame
 
-from cnnkit.config import RunConfig
 from cnnkit.data import augment_batch, load_arrays
 from cnnkit.studies import regularization as reg
+from cnnkit.train.config import RunConfig
 from cnnkit.train.optimizers import decay_variables
 
 
 # --- the grid ----------------------------------------------------------------------------------
 
 def test_experiment_adds_one_regulariser_per_variant():
-    exp = reg.experiment(seeds=[0, 1], dropout=0.4, l2=1e-3, l1=1e-5, subset=100, epochs=2)
+    exp = reg.experiment(reg.Params(variants=reg.VARIANTS, seeds=(0, 1), dropout=0.4, l2=1e-3, l1=1e-5, subset=100,
+                                    epochs=2))
     assert list(exp.variants) == list(reg.VARIANTS)
     specs = {s.run_id: s.config for s in exp.runs()}  # every config checked by RunConfig
     assert len(specs) == 16
@@ -37,14 +38,19 @@ def test_experiment_adds_one_regulariser_per_variant():
 
 
 @pytest.mark.parametrize("variants", [["dropout", "l2"], ["none"], ["none", "none", "l2"], ["none", "l3"]])
-def test_experiment_rejects_bad_variants(variants):
+def test_params_reject_bad_variants(variants):
     with pytest.raises(ValueError, match="must include the baseline 'none'"):
-        reg.experiment(variants=variants)
+        reg.Params(variants=variants)
+
+
+def test_params_reject_a_target_outside_0_1():
+    with pytest.raises(ValueError, match="target_error is a training error in \\(0, 1\\)"):
+        reg.Params(target_error=1.5)
 
 
 def test_variant_overrides():
     assert reg.variant_overrides("none") == {}
-    assert reg.variant_overrides("l1", l1=2e-4) == {"weight_decay": 2e-4, "weight_decay_kind": "l1"}
+    assert reg.variant_overrides("l1", reg.Params(l1=3e-4)) == {"weight_decay": 3e-4, "weight_decay_kind": "l1"}
     assert reg.variant_overrides("aug_resnet_cifar") == {"augment": "resnet_cifar"}
     with pytest.raises(ValueError, match="unknown variant 'aug_mixup'"):
         reg.variant_overrides("aug_mixup")
@@ -135,8 +141,11 @@ def test_add_gap_and_gap_table():
     assert reg.gap_table(_runs().drop(columns="train_clean_error")).columns.tolist() == ["test error %"]
 
 
+RAN = reg.Params(variants=("none", "dropout", "l2", "aug_alexnet", "aug_alexnet_no_pca"))  # the arms of _runs()
+
+
 def test_summary_rows_on_hand_made_runs():
-    rows = reg.summary_rows(_runs(), _history())
+    rows = reg.summary_rows(_runs(), RAN, _history())
     by = {r.quantity: r for r in rows}
     assert [r.quantity for r in rows] == [
         "train–test gap, dropout − none", "test error, dropout − none",
@@ -163,14 +172,54 @@ def test_summary_rows_on_hand_made_runs():
     assert dropout.measured.startswith("+143.33 iterations") and dropout.verdict == "agrees" and dropout.headline
     assert f"dropout / none ≥ {(200 + 260 + 300) / 3 / 110:.2f}x" in dropout.note
     assert dropout.reference.startswith("> 0, ≈ 2x (Krizhevsky et al. 2012, §4.2")
+    # the gaps and errors are claims about trained nets, the iterations one about speed
+    assert {r.judged_at for r in rows[:-1]} == {"trained"} and dropout.judged_at == "early"
 
 
 def test_summary_rows_skip_absent_variants_and_handle_failures():
     runs = _runs()
-    only = runs[runs["variant"].isin(["none", "l2"])]
-    assert [r.quantity.split(",")[1].strip() for r in reg.summary_rows(only, _history())] == ["l2 − none"] * 3
+    only = reg.Params(variants=("none", "l2"))
+    assert [r.quantity.split(",")[1].strip() for r in reg.summary_rows(runs, only, _history())] == ["l2 − none"] * 3
     failed = runs_frame({"none": {"test_error": [0.2, 0.21]}, "dropout": {"test_error": [None, None]}},
                         status={"dropout": ["failed", "failed"]})
-    rows = reg.summary_rows(failed, history_frame({"none__s0": 90}))
+    rows = reg.summary_rows(failed, reg.Params(variants=("none", "dropout")), history_frame({"none__s0": 90}))
     assert rows[0].measured == "no finished run of none, dropout"  # no clean training error anywhere
     assert rows[1].measured == "no finished run of dropout" and rows[-1].verdict == "inconclusive"
+
+
+def test_trained_rows_wait_for_converged_runs_and_the_speed_row_does_not():
+    runs = _runs()
+    runs["converged"] = runs["variant"] != "none"  # the baseline never converged
+    rows = {r.quantity: r for r in reg.summary_rows(runs, RAN, _history())}
+    gap = rows["train–test gap, dropout − none"]
+    assert gap.verdict == "not converged" and gap.converged is False and gap.measured.startswith("-10.33 pp")
+    assert rows["test error, PCA colour jitter on − off (crops and flips in both)"].verdict == "agrees"
+    assert rows["iterations to the target training error, dropout − none"].verdict == "agrees"
+
+
+def test_run_trains_with_the_clean_training_error(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(reg, "run_grid", lambda exp, root, **kw: seen.update(exp=exp, root=root, **kw) or "results")
+    p = reg.Params(seeds=(0,))
+    assert reg.run(p, "somewhere", workers=1) == "results"
+    assert seen["train_fn"] is reg.fit_with_train_error and seen["workers"] == 1
+    assert seen["exp"].seeds == (0,) and list(seen["exp"].variants) == list(p.variants)
+    with pytest.raises(ValueError, match="trains with fit_with_train_error"):
+        reg.run(p, "somewhere", train_fn=lambda config, **kw: None)
+
+
+def test_differences_follow_the_parameters():
+    table = reg.differences(reg.Params()).set_index("")
+    assert table.loc["training", "here"].startswith("10 epochs × 15 iterations of batch 32")
+    assert table.loc["weight penalties", "here"] == "not run" and table.loc["augmentation", "here"] == "alexnet"
+    every = reg.differences(reg.Params(variants=reg.VARIANTS)).set_index("")
+    assert every.loc["weight penalties", "here"] == "l2 0.005, l1 0.0002"
+    runs = _runs().assign(converged=False)
+    assert reg.differences(reg.Params(), runs).set_index("").loc["convergence", "here"].startswith("0 of 15 runs")
+
+
+def test_error_rows_leave_out_the_iterations_row():
+    rows = reg.summary_rows(_runs(), RAN, _history())
+    kept = reg.error_rows(rows)
+    assert len(kept) == len(rows) - 1 and all(r.test.endswith("α = 0.05") and "iterations" not in r.quantity
+                                               for r in kept)
