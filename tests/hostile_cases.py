@@ -195,7 +195,7 @@ def _a_file(tmp: Path) -> None:
 # --- actions ----------------------------------------------------------------------------------------
 def _config(**kwargs) -> Callable[[Path], Any]:
     def act(tmp: Path):
-        from cnnkit.config import RunConfig
+        from cnnkit.train.config import RunConfig
 
         return RunConfig.from_dict(kwargs)
     return act

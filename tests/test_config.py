@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from cnnkit.config import RunConfig
+from cnnkit.train.config import RunConfig
 
 
 def test_defaults_are_valid_and_json_round_trip():
@@ -38,7 +38,7 @@ def test_from_dict_coerces_safe_types():
     ({"target_train_error": 25}, "target_train_error must be in"),
     ({"recipe": "vgg"}, r"RunConfig.recipe='vgg' is not valid.*resnet_cifar"),
     ({"optimizer": "adm"}, r"optimizer='adm'.*Did you mean 'adam'"),
-    ({"schedule": "linear"}, r"schedule='linear' is not valid"),
+    ({"schedule": "triangle"}, r"schedule='triangle' is not valid"),
     ({"model": "resnet21"}, r"RunConfig.model='resnet21' is not valid"),
     ({"model_options": {"deep": 3}}, r"unknown option\(s\) \['deep'\] for model 'resnet_cifar'"),
     ({"dataset": "imagenet21k"}, r"dataset='imagenet21k' is not valid"),

@@ -22,7 +22,7 @@ RANKS = {
     "cnnkit.blocks": 2, "cnnkit.stats": 2,
     "cnnkit.models": 3,
     "cnnkit.data": 4,
-    "cnnkit.train": 5, "cnnkit.config": 5,    # cnnkit.config: the old name of cnnkit.train.config
+    "cnnkit.train": 5,
     "cnnkit.ablation": 6,
     "cnnkit.notebook": 7,
     "cnnkit.studies": 8, "cnnkit.teach": 8,

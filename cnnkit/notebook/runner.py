@@ -155,7 +155,7 @@ def resolve_parameters(path: str | Path, preset: str = "quick",
 
 
 def _check_run_config_fields(notebook: str, params: dict[str, Any]) -> None:
-    """A parameter named like a :class:`~cnnkit.config.RunConfig` field gets that field's range/name check.
+    """A parameter named like a :class:`~cnnkit.train.config.RunConfig` field gets that field's range/name check.
 
     Each such parameter is checked alone (other fields at their defaults); only an error about
     that field counts, so combinations are left to the notebook. Catches ``-p epochs -1`` or
@@ -163,7 +163,7 @@ def _check_run_config_fields(notebook: str, params: dict[str, Any]) -> None:
     """
     import dataclasses
 
-    from cnnkit.config import RunConfig
+    from cnnkit.train.config import RunConfig
 
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     for name in sorted(fields & set(params)):

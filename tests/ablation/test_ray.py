@@ -26,7 +26,7 @@ def local_ray():
     saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "KERAS_BACKEND", "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO")}
     os.environ["RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO"] = "0"  # silences a FutureWarning about GPU-less tasks
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), saved["PYTHONPATH"]]))
-    os.environ["KERAS_BACKEND"] = "numpy"  # the workers build RunConfigs (cnnkit.config imports keras): no TF import
+    os.environ["KERAS_BACKEND"] = "numpy"  # the workers build RunConfigs (cnnkit.train.config imports keras): no TF import
     try:
         ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
         yield ray

@@ -191,7 +191,7 @@ def test_clean_removes_leftovers_of_dead_writers_only(tmp_path):
 
 
 def test_process_pool_executor_trains_each_run_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_BACKEND", "numpy")  # workers import cnnkit.config (and so keras), not TensorFlow
+    monkeypatch.setenv("KERAS_BACKEND", "numpy")  # workers import cnnkit.train.config (and so keras), not TensorFlow
     log = tmp_path / "calls.log"
     results = run_experiment(grid(), root=tmp_path, train_fn=numpy_train, train_kwargs={"log": str(log)},
                              executor="process", workers=1, progress=False)  # one worker: each costs a keras import

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cnnkit import data, models
-from cnnkit.config import RunConfig
+from cnnkit.train.config import RunConfig
 from cnnkit.train import fit
 from cnnkit.train.device_data import AUTO_DEVICE_BYTES, DeviceData, IndexBatches, choose_data_path
 from testutil import BACKEND

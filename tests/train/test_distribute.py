@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from cnnkit.config import RunConfig
+from cnnkit.train.config import RunConfig
 from cnnkit.train import distribute
 from testutil import BACKEND
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from testutil import CountEpochs, InterruptAtEpoch, requires_tensorflow
 
-from cnnkit.config import RunConfig
+from cnnkit.train.config import RunConfig
 from cnnkit.train import HISTORY_KEYS, fit
 
 # resnet_cifar has BatchNormalization (its moving statistics must survive a resume); lenet5 is cheaper.

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cnnkit.config import RunConfig
+from cnnkit.train.config import RunConfig
 from cnnkit.train import get_optimizer
 from cnnkit.train.lr_finder import LRRangeTest, lr_range_test, lr_sequence, range_schedule, suggest_lr
 from cnnkit.train.schedules import StepDecay, lr_at

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from cnnkit import models
-from cnnkit.config import RunConfig
+from cnnkit.train.config import RunConfig
 from cnnkit.layers import BatchNormalization
 from cnnkit.train import fit
 from cnnkit.train import precision as prec

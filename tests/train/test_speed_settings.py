@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from cnnkit.config import RunConfig
+from cnnkit.train.config import RunConfig
 from cnnkit.train.device_data import require_channels_last
 from cnnkit.train.recipes import SPEED_SETTINGS, speed_settings
 
