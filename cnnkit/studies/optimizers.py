@@ -24,8 +24,8 @@ from cnnkit.ablation import Experiment, apply_overrides, plot_differences
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import OPTIMIZATION
-from cnnkit.studies._common import (absolute_row, base_config, by_seed, checked_variants, diff_row, differences_frame,
-                                    judged_row, mean_text, run_grid, runs_converged)
+from cnnkit.studies._common import (absolute_row, base_config, by_seed, checked_variants, converged_text, diff_row,
+                                    differences_frame, judged_row, mean_text, run_grid, runs_converged)
 from cnnkit.studies._spec import StudyParams
 from cnnkit.studies.regularization import MODEL_OPTIONS
 from cnnkit.train.lr_finder import lr_range_test, suggest_lr
@@ -340,7 +340,7 @@ def plot_schedules(lrs: pd.DataFrame, history: pd.DataFrame, metric: str = "loss
 def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """What a run with the parameters ``p`` does differently from the papers (a table for the report).
 
-    With the ``runs`` frame, a row says how many runs finished and how many converged.
+    With the ``runs`` frame, a row says how many of the runs converged (:func:`converged_text`).
     """
     per_epoch = f"{p.subset // p.batch_size} iterations" if p.subset else "the whole training split"
     rate = rates(p)
@@ -363,9 +363,7 @@ def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
              "Smith 2017 §3.3: a few epochs with the rate growing linearly"),
             ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per setting")]
     if runs is not None and "status" in runs:
-        done = runs[runs["status"].isin(FINISHED)]
-        converged = int(done["converged"].fillna(False).astype(bool).sum()) if "converged" in done else 0
-        rows.append(("runs", f"{len(done)} of {len(runs)} finished, {converged} converged", "—"))
+        rows.append(("convergence", converged_text(runs), "trained to convergence"))
     return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "the papers"])
 
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cnnkit._status import FINISHED
 from cnnkit.ablation import Experiment
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET, POOLING
-from cnnkit.studies._common import absolute_row, base_config, checked_variants, diff_row, finished, mean_text, run_grid
+from cnnkit.studies._common import (absolute_row, base_config, checked_variants, converged_text, diff_row, finished,
+                                    mean_text, run_grid)
 from cnnkit.studies._spec import StudyParams
 
 POOLINGS = ("overlap", "max", "avg", "stochastic")
@@ -193,7 +193,7 @@ def iterations(p: Params) -> str:
 def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """What a run with the parameters ``p`` does differently from the paper (a table for the report).
 
-    With the ``runs`` frame, a row says how many runs finished and how many converged.
+    With the ``runs`` frame, a row says how many of the runs converged (:func:`converged_text`).
     """
     res = f"{p.resolution}x{p.resolution}" if p.resolution else "native size"
     arms = ", ".join(_LABELS[v] for v in p.poolings)
@@ -209,7 +209,5 @@ def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
             ("what is judged", "the direction of overlap − max, paired by seed", "−0.4 pp top-1, −0.3 pp top-5"),
             ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per setting")]
     if runs is not None and "status" in runs:
-        done = runs[runs["status"].isin(FINISHED)]
-        converged = int(done["converged"].fillna(False).astype(bool).sum()) if "converged" in done else 0
-        rows.append(("runs", f"{len(done)} of {len(runs)} finished, {converged} converged", "—"))
+        rows.append(("convergence", converged_text(runs), "trained to convergence"))
     return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "Krizhevsky et al. 2012"])
