@@ -135,33 +135,36 @@ def avg_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return dx
 
 
-def max_pool_backward_loops(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    """The article's ``max_pool_backward`` loop by loop (NHWC; slow, for reading and cross-checking)."""
-    x, pool_param = cache
+def _window_loops(x: np.ndarray, pool_param):
+    """Every pooling window, loop by loop as the article walks them: ``(n, c, h, w, out_h, out_w)`` (NHWC)."""
     kh, kw, sh, sw, _, _ = _geometry(x, pool_param)
     n_batch, height, width, channels = x.shape
-    dx = np.zeros_like(x, dtype=np.result_type(x, dout))
     for n in range(n_batch):
         for c in range(channels):
             for h in range(0, height - kh + 1, sh):
                 for w in range(0, width - kw + 1, sw):
-                    window = x[n, h:h + kh, w:w + kw, c]
-                    max_idx = np.unravel_index(np.argmax(window), window.shape)
-                    dx[n, h + max_idx[0], w + max_idx[1], c] += dout[n, h // sh, w // sw, c]  # h // sh: output row
+                    yield n, c, h, w, h // sh, w // sw  # h // sh: the output row
+
+
+def max_pool_backward_loops(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """The article's ``max_pool_backward`` loop by loop (NHWC; slow, for reading and cross-checking)."""
+    x, pool_param = cache
+    kh, kw, *_ = _geometry(x, pool_param)
+    dx = np.zeros_like(x, dtype=np.result_type(x, dout))
+    for n, c, h, w, oh, ow in _window_loops(x, pool_param):
+        window = x[n, h:h + kh, w:w + kw, c]
+        max_idx = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, h + max_idx[0], w + max_idx[1], c] += dout[n, oh, ow, c]  # the gradient goes to the arg-max
     return dx
 
 
 def avg_pool_backward_loops(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """The article's ``avg_pool_backward`` loop by loop (NHWC)."""
     x, pool_param = cache
-    kh, kw, sh, sw, _, _ = _geometry(x, pool_param)
-    n_batch, height, width, channels = x.shape
+    kh, kw, *_ = _geometry(x, pool_param)
     dx = np.zeros_like(x, dtype=np.result_type(x, dout))
-    for n in range(n_batch):
-        for c in range(channels):
-            for h in range(0, height - kh + 1, sh):
-                for w in range(0, width - kw + 1, sw):
-                    dx[n, h:h + kh, w:w + kw, c] += dout[n, h // sh, w // sw, c] / (kh * kw)
+    for n, c, h, w, oh, ow in _window_loops(x, pool_param):
+        dx[n, h:h + kh, w:w + kw, c] += dout[n, oh, ow, c] / (kh * kw)  # spread evenly over the window
     return dx
 
 
