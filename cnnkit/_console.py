@@ -9,7 +9,8 @@
   import that are not log lines below the level (a real error) are written back to stderr.
 * Per-epoch progress lines: :func:`progress_writer` sends them to the terminal (a script's
   stdout, or the terminal behind a notebook kernel when ``CNNKIT_PROGRESS=terminal``) and
-  never into a notebook's output, where a report would show them.
+  never into a notebook's output, where a report would show them. A grid's live progress bar
+  goes where :func:`progress_mode` says (:class:`TerminalStream` for the terminal behind a kernel).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import sys
 import tempfile
 from typing import Callable
 
-__all__ = ["KERNEL_ARGUMENTS", "PROGRESS_ENV", "QUIET_ENV", "in_notebook_kernel", "install_tensorflow_import_filter",
-           "kernel_environment", "progress_writer", "quiet_environment", "without_log_noise"]
+__all__ = ["KERNEL_ARGUMENTS", "PROGRESS_ENV", "QUIET_ENV", "TerminalStream", "in_notebook_kernel",
+           "install_tensorflow_import_filter", "kernel_environment", "progress_mode", "progress_writer",
+           "quiet_environment", "set_live_bar", "without_log_noise"]
 
 QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",   # TensorFlow C++: errors too (cuInit fails on every machine without a GPU)
@@ -139,14 +141,77 @@ def in_notebook_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+def _terminal_fd() -> int:
+    """The process's terminal descriptor: in a kernel, the stderr the kernel was started with."""
+    try:
+        return sys.stderr.fileno()  # ipykernel, which captures descriptor 2, answers with a copy of the original
+    except (AttributeError, OSError, ValueError):
+        return 2  # a kernel that does not capture descriptors (ipykernel under pytest) left it alone
+
+
+# The live progress bar drawn on the terminal (cnnkit.ablation.progress), if any: a line written to the terminal
+# meanwhile clears it first and redraws it after, so the two do not share a line.
+_live_bar = None
+
+
+def set_live_bar(bar, replacing=None) -> None:
+    """Make ``bar`` (a tqdm bar on the terminal, or None) the one :func:`_write_terminal` clears around its lines;
+    with ``replacing``, only if that one is the live bar now."""
+    global _live_bar
+    if replacing is None or _live_bar is replacing:
+        _live_bar = bar
+
+
 def _write_terminal(line: str) -> None:
     """One line to the process's terminal: in a kernel that is the stderr the kernel was started with."""
-    try:
-        fd = sys.stderr.fileno()  # ipykernel, which captures descriptor 2, answers with a copy of the original
-    except (AttributeError, OSError, ValueError):
-        fd = 2  # a kernel that does not capture descriptors (ipykernel under pytest) left it alone
-    with contextlib.suppress(OSError):
-        os.write(fd, (line + "\n").encode("utf-8", errors="replace"))
+    bar = _live_bar
+    with bar.get_lock() if bar is not None else contextlib.nullcontext():
+        if bar is not None:
+            bar.clear(nolock=True)
+        with contextlib.suppress(OSError):
+            os.write(_terminal_fd(), (line + "\n").encode("utf-8", errors="replace"))
+        if bar is not None:
+            bar.refresh(nolock=True)
+
+
+class TerminalStream:
+    """A text stream onto the terminal behind this process (a kernel's: see :func:`_write_terminal`), for a
+    progress bar (tqdm) that must not land in a notebook's output. A write that returns to the start of
+    the line (``\\r``) also erases the rest of it (another bar drawn there, e.g. papermill's)."""
+
+    def __init__(self, fd: int | None = None):
+        self.fd = _terminal_fd() if fd is None else fd
+        self.encoding = getattr(sys.__stderr__, "encoding", None) or "utf-8"  # tqdm draws blocks where it is UTF-8
+
+    def isatty(self) -> bool:
+        try:
+            return os.isatty(self.fd)
+        except OSError:
+            return False
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def write(self, text: str) -> int:
+        out = text.replace("\r", "\r\x1b[K") if self.isatty() else text
+        with contextlib.suppress(OSError):
+            os.write(self.fd, out.encode(self.encoding, errors="replace"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def progress_mode() -> str:
+    """Where live progress (a grid's progress bar) goes: ``"off"`` (``CNNKIT_PROGRESS=off``), ``"terminal"``
+    (a notebook kernel of ``cnnkit run``: the terminal behind it), ``"notebook"`` (a kernel of an interactive
+    Jupyter session: a widget in the cell) or ``"script"`` (no kernel)."""
+    mode = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if mode in ("off", "0", "none", "false"):
+        return "off"
+    if not in_notebook_kernel():
+        return "script"
+    return "terminal" if mode == "terminal" else "notebook"
 
 
 def progress_writer() -> Callable[[str], None] | None:

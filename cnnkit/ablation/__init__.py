@@ -22,7 +22,7 @@ import importlib
 from cnnkit.ablation.executors import LocalExecutor, ProcessExecutor, RayExecutor
 from cnnkit.ablation.experiment import Experiment, RunSpec, apply_overrides, slug
 from cnnkit.ablation.results import Results, split_metric
-from cnnkit.ablation.runner import RunsFailedError, is_out_of_memory, run_experiment
+from cnnkit.ablation.runner import GridInterrupted, RunsFailedError, is_out_of_memory, run_experiment
 from cnnkit.ablation.store import SCHEMA_VERSION, SchemaError, Store, StoreWriteError
 from cnnkit.ablation.summary import compare, format_mean_ci, summarize, t_quantile_975
 
@@ -35,6 +35,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'cnnkit.ablation' has no attribute {name!r}")
 
 
-__all__ = ["SCHEMA_VERSION", "Experiment", "LocalExecutor", "ProcessExecutor", "RayExecutor", "Results", "RunSpec",
-           "RunsFailedError", "SchemaError", "Store", "StoreWriteError", "apply_overrides", "compare", "format_mean_ci",
-           "is_out_of_memory", "run_experiment", "slug", "split_metric", "summarize", "t_quantile_975", *_PLOTS]
+__all__ = ["SCHEMA_VERSION", "Experiment", "GridInterrupted", "LocalExecutor", "ProcessExecutor", "RayExecutor",
+           "Results", "RunSpec", "RunsFailedError", "SchemaError", "Store", "StoreWriteError", "apply_overrides", "compare",
+           "format_mean_ci", "is_out_of_memory", "run_experiment", "slug", "split_metric", "summarize", "t_quantile_975",
+           *_PLOTS]

@@ -13,13 +13,20 @@ job on one store never train a run twice.
 * :class:`RayExecutor` (``executor="ray"``): one Ray task per run, with one GPU each where the
   cluster has GPUs (else one CPU); connects to ``address`` / ``$RAY_ADDRESS`` or starts a local
   Ray. Needs ``pip install "cnnkit[ray]"``. See ``docs/scale-out.md``.
+
+An interrupt (Ctrl-C, Jupyter's "Interrupt kernel") or a caller that stops iterating ends the
+executor's work at once: a process pool's workers are terminated (they ignore SIGINT themselves,
+so none prints a traceback), pending Ray tasks are cancelled. Finished runs stay in the store and
+an interrupted run resumes from its last checkpoint.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
+import signal
 from typing import Any, Iterable, Iterator
 
 from cnnkit._console import PROGRESS_ENV, in_notebook_kernel
@@ -58,6 +65,43 @@ def _init_worker(threads: int, quiet: bool) -> None:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")
     if quiet:
         os.environ[PROGRESS_ENV] = "off"
+    # Ctrl-C in a terminal and Jupyter's "Interrupt kernel" signal the whole process group, workers included: the
+    # parent stops the grid and ends its workers (ProcessExecutor.map), which must not each print a traceback.
+    # They started with SIGINT blocked (_sigint_blocked); ignored from here on, a pending one is dropped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """SIGINT blocked in this thread: processes it starts inherit the mask (it survives exec), so an interrupt
+    cannot reach a worker before its initializer ignores it (imports take seconds). The parent is still
+    interrupted: by another of its threads, or when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _stop_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """End a pool now: cancel the runs not started and terminate the workers (their runs resume from their
+    last checkpoint; their claims name dead processes, which the next runner takes over at once)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
 
 
 class ProcessExecutor:
@@ -90,9 +134,14 @@ class ProcessExecutor:
         with concurrent.futures.ProcessPoolExecutor(min(self.workers, len(specs)), mp_context=context,
                                                     initializer=_init_worker,
                                                     initargs=(self.threads, in_notebook_kernel())) as pool:
-            futures = {pool.submit(_remote_call, job, spec): spec for spec in specs}
-            for future in concurrent.futures.as_completed(futures):
-                yield futures[future], future.result()
+            try:
+                with _sigint_blocked():  # the workers start here
+                    futures = {pool.submit(_remote_call, job, spec): spec for spec in specs}
+                for future in concurrent.futures.as_completed(futures):
+                    yield futures[future], future.result()
+            except BaseException:  # an interrupt, or the caller stopped early: no worker goes on training
+                _stop_pool(pool)
+                raise
 
 
 class RayExecutor:
@@ -140,16 +189,23 @@ class RayExecutor:
         ray = self._ray()
         task = ray.remote(_remote_call).options(**self.task_options(ray))
         pending = {task.remote(job, spec): spec for spec in specs}
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            spec = pending.pop(done[0])
-            try:
-                outcome = ray.get(done[0])
-            except ray.exceptions.RayError as err:  # the task itself broke (the run's own errors are outcomes)
-                raise RuntimeError(f"the Ray task of run {spec.run_id!r} failed: {err}. If the worker cannot import "
-                                   "train_fn, define it in a module installed on every node (or ship it with "
-                                   "ray.init(runtime_env=...)); runs already finished stay in the store") from err
-            yield spec, outcome
+        try:
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                spec = pending.pop(done[0])
+                try:
+                    outcome = ray.get(done[0])
+                except ray.exceptions.RayError as err:  # the task itself broke (the run's own errors are outcomes)
+                    raise RuntimeError(f"the Ray task of run {spec.run_id!r} failed: {err}. If the worker cannot "
+                                       "import train_fn, define it in a module installed on every node (or ship it "
+                                       "with ray.init(runtime_env=...)); runs already finished stay in the store"
+                                       ) from err
+                yield spec, outcome
+        except BaseException:  # an interrupt, or the caller stopped early: cancel the tasks still pending
+            for ref in pending:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            raise
 
 
 def get_executor(executor: Any = "local", workers: int | None = None):

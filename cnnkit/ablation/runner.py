@@ -6,6 +6,8 @@ that the store does not hold yet. It is written to be left alone overnight:
 * **Kills and power cuts.** Every file is replaced atomically; an interrupted run is resumed
   from its workdir (``cnnkit.train.fit`` keeps epoch checkpoints and a CSV history there); the
   leftovers of killed processes are removed (:meth:`~cnnkit.ablation.store.Store.clean`).
+  An interrupt (Ctrl-C, Jupyter's "Interrupt kernel") ends the workers at once and raises
+  :class:`GridInterrupted`, one line saying what is kept.
 * **Several runners on one store** (a second terminal, one process per GPU, Ray tasks on several
   machines): each run is claimed before it trains (:mod:`cnnkit.ablation.lease`), so no run is
   trained twice; a runner that dies leaves a stale claim that the others take over.
@@ -26,6 +28,7 @@ Runs are executed by an *executor* (:mod:`cnnkit.ablation.executors`): in this p
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import os
@@ -41,15 +44,37 @@ from cnnkit._status import DONE, FAILED, FINISHED, RUN_STATUSES, RUNNING
 from cnnkit.ablation import lease as _lease
 from cnnkit.ablation.executors import get_executor
 from cnnkit.ablation.experiment import Experiment, RunSpec, run_config_class
+from cnnkit.ablation.progress import GridProgress
 from cnnkit.ablation.results import Results
 from cnnkit.ablation.store import StoreWriteError, Store
 
-__all__ = ["FINISHED", "REQUIRE", "Job", "Outcome", "RunsFailedError", "is_out_of_memory", "run_experiment",
-           "run_one"]
+__all__ = ["FINISHED", "REQUIRE", "GridInterrupted", "Job", "Outcome", "RunsFailedError", "is_out_of_memory",
+           "run_experiment", "run_one"]
 
 REQUIRE = ("all-variants", "all-runs", "nothing")  # run_experiment(require=...): which failures raise
 _SHOWN_ERRORS = 5      # distinct errors spelled out in a failure report
 _SHOWN_LINES = 12      # lines of each
+
+
+class GridInterrupted(KeyboardInterrupt):
+    """An interrupt (Ctrl-C, Jupyter's "Interrupt kernel") stopped :func:`run_experiment`: its workers were
+    ended, finished runs are kept, an interrupted run resumes from its last checkpoint on the next call.
+
+    Shown in a notebook as one line, not a traceback (IPython calls ``_render_traceback_``).
+
+    Attributes:
+        finished: runs of the call that are finished (done or diverged) in the store.
+        total: runs of the call.
+        store: the experiment's folder.
+    """
+
+    def __init__(self, message: str, finished: int = 0, total: int = 0, store: str = ""):
+        super().__init__(message)
+        self.finished, self.total, self.store = finished, total, store
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}; run the cell again to resume (an interrupted run continues from its "
+                "last checkpoint)"]
 
 
 class RunsFailedError(RuntimeError):
@@ -144,7 +169,9 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
         train_fn: ``f(config: RunConfig, *, workdir, **train_kwargs) -> RunResult`` (a dataclass
             or a dict with ``status``, ``error``, ``history``, ``final``, ...). Default
             ``cnnkit.train.fit``, imported when first needed.
-        progress: print one line per run (``[3/12] depth=56 seed 1: done, test error 0.123, 41 s``).
+        progress: print one line per run (``[3/12] depth=56 seed 1: done, test error 0.123, 41 s``) and, in a
+            notebook kernel, show a live bar (runs done, the runs training with their epoch, time left;
+            :mod:`cnnkit.ablation.progress`: in the cell, or on the terminal under ``cnnkit run``).
         on_error: ``"continue"`` (default) or ``"raise"`` (record the failure, then raise).
         retry_failed: train runs recorded as ``failed`` (by an earlier call) again, so that a
             re-run after fixing the cause completes the grid. Default ``True``; ``False`` keeps them.
@@ -172,6 +199,8 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
             (disk full); the message names the file. Finished runs are kept.
         RuntimeError: a run failed and ``on_error="raise"``.
         RunsFailedError: runs failed beyond ``require`` (all the grid's runs are recorded first).
+        GridInterrupted: an interrupt (Ctrl-C, Jupyter's "Interrupt kernel"; a ``KeyboardInterrupt``) stopped
+            the grid: the executor's workers have ended, finished runs are kept, the next call resumes.
     """
     index, count = _check_shard(shard)
     if on_error not in ("continue", "raise"):
@@ -190,10 +219,31 @@ def run_experiment(experiment: Experiment, *, root: str | os.PathLike = "runs", 
     job = Job(str(root), experiment.name, train_fn, dict(train_kwargs or {}), retry_failed, keep_workdir,
               float(claim_timeout))
     mine = [spec for i, spec in enumerate(specs) if i % count == index]
-    _run_all(job, store, mine, runner, progress=progress, on_error=on_error, wait=wait)
+    try:
+        with GridProgress(store, mine, enabled=progress) as bar:
+            _run_all(job, store, mine, runner, progress=progress, on_error=on_error, wait=wait, bar=bar)
+    except KeyboardInterrupt as exc:
+        raise _interrupted(exc, store, mine) from None
     store.clean(max_age=claim_timeout, keep_workdir=keep_workdir)
     _report_failures(store, specs, mine, require)
     return Results(root, experiment.name)
+
+
+def _interrupted(exc: KeyboardInterrupt, store: Store, mine: list[RunSpec]) -> GridInterrupted:
+    """The interrupt as a :class:`GridInterrupted` saying what is kept (the executor has ended its workers)."""
+    if isinstance(exc, GridInterrupted):
+        return exc
+    try:
+        finished = sum((store.read_run(s.run_id) or {}).get("status") in FINISHED for s in mine)
+    except Exception:  # noqa: BLE001 - the message must not fail; the store's own errors show on the next call
+        finished = 0
+    return GridInterrupted(f"{finished} of {len(mine)} runs of experiment {store.name!r} finished and kept in "
+                           f"{store.path}", finished, len(mine), str(store.path))
+
+
+def _closing(outcomes):
+    """Close an executor's iterator however the loop over it ends (an interrupt: its workers end now)."""
+    return contextlib.closing(outcomes) if hasattr(outcomes, "close") else contextlib.nullcontext(outcomes)
 
 
 def _report_failures(store: Store, specs: list[RunSpec], mine: list[RunSpec], require: str) -> None:
@@ -234,29 +284,35 @@ def _failure_message(header: str, failed: list[tuple], store: Store) -> str:
 
 
 def _run_all(job: Job, store: Store, mine: list[RunSpec], runner, *, progress: bool, on_error: str,
-             wait: bool) -> None:
+             wait: bool, bar: GridProgress | None = None) -> None:
     position = {spec.run_id: f"[{k}/{len(mine)}] {spec.variant} seed {spec.seed}" for k, spec in enumerate(mine, 1)}
     pending, first = mine, True
     poll = min(max(job.claim_timeout / 10.0, 0.1), 10.0)
+    bar = bar or GridProgress(store, mine, enabled=False)
     while pending:
         todo = []
         for spec in pending:
             status = (store.read_run(spec.run_id) or {}).get("status")
             if status in FINISHED or (status == FAILED and not job.retry_failed):
                 _say(progress and first, f"{position[spec.run_id]}: already {status}, skipped")
+                bar.skipped(spec.run_id)
             else:
                 todo.append(spec)
         held = []
-        for spec, outcome in runner.map(job, todo):
-            _say(progress, f"{position[spec.run_id]}: {_describe_outcome(outcome)}")
-            if outcome.kind == "store_error":
-                err = outcome.exception
-                raise err if isinstance(err, StoreWriteError) else StoreWriteError(None, outcome.note)
-            if outcome.kind in ("held", "lost"):
-                held.append(spec)
-            failed = outcome.kind == "ran" and outcome.record["status"] == FAILED
-            if failed and on_error == "raise":
-                raise RuntimeError(f"run {spec.run_id!r} failed: {outcome.record['error']}") from outcome.exception
+        bar.start()
+        with _closing(runner.map(job, todo)) as outcomes:
+            for spec, outcome in outcomes:
+                _say(progress, f"{position[spec.run_id]}: {_describe_outcome(outcome)}")
+                if outcome.kind == "store_error":
+                    err = outcome.exception
+                    raise err if isinstance(err, StoreWriteError) else StoreWriteError(None, outcome.note)
+                if outcome.kind in ("held", "lost"):
+                    held.append(spec)
+                else:
+                    bar.finished(spec.run_id)
+                failed = outcome.kind == "ran" and outcome.record["status"] == FAILED
+                if failed and on_error == "raise":
+                    raise RuntimeError(f"run {spec.run_id!r} failed: {outcome.record['error']}") from outcome.exception
         if held and not wait:
             _say(progress, f"{len(held)} runs are held by other runners; not waiting for them (wait=False)")
         if not held or not wait:
