@@ -262,6 +262,20 @@ def main(argv: list[str] | None = None) -> int:
     except (CLIError, ValueError, OSError) as exc:  # user errors: bad input, missing or unwritable files
         print(f"cnnkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C: the kernel and its workers have ended (cnnkit.notebook.interrupts)
+        return _interrupted(args.command, exc)
+
+
+def _interrupted(command: str, exc: KeyboardInterrupt) -> int:
+    """One line on stderr for Ctrl-C (what was kept, how to resume); the exit status of a command it stopped."""
+    from cnnkit.notebook.interrupts import EXIT_INTERRUPTED, RESUME, NotebookInterrupted
+
+    if isinstance(exc, NotebookInterrupted):
+        what = f": {exc}; {RESUME}"
+    else:
+        what = f"; {RESUME}" if command in ("run", "demo") else ""
+    print(f"cnnkit {command}: interrupted{what}", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

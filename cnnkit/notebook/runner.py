@@ -219,6 +219,8 @@ def export_html(executed: str | Path, html_path: str | Path | None = None, *, co
     import nbformat
     from nbconvert import HTMLExporter
 
+    from cnnkit.ablation.progress import strip_progress
+
     if code not in ("show", "fold", "hide"):
         raise ValueError(f"code must be 'show', 'fold' or 'hide', got {code!r}")
     executed = Path(executed)
@@ -226,6 +228,7 @@ def export_html(executed: str | Path, html_path: str | Path | None = None, *, co
     exporter = HTMLExporter(template_name="cnnkit", embed_images=True, exclude_input=code == "hide",
                             extra_template_basedirs=[str(Path(__file__).parent / "templates")])
     nb = nbformat.read(executed, as_version=4)
+    strip_progress(nb)  # progress bars a run by plain papermill or Jupyter left in the cells
     body, _ = exporter.from_notebook_node(nb, resources={"cnnkit_fold_code": code == "fold"})
     atomic_write_text(html_path, body)
     return html_path
@@ -246,12 +249,15 @@ def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[st
         FileNotFoundError: the notebook or its data set is missing (:func:`check_data`, before a kernel starts).
         NotebookError: a cell failed, timed out or killed the kernel; the partial notebook is exported
             to ``<stem>.html`` and the failure recorded in ``<stem>.failed.json``.
+        NotebookInterrupted: Ctrl-C (SIGINT) interrupted the kernel (:mod:`cnnkit.notebook.interrupts`);
+            the kernel and its workers have ended, finished runs are kept.
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     from cnnkit._console import KERNEL_ARGUMENTS, kernel_environment
+    from cnnkit.notebook.interrupts import interruptible
 
     path = Path(path)
     out_dir = Path(out_dir).resolve()
@@ -264,10 +270,11 @@ def run_notebook(path: str | Path, *, preset: str = "quick", parameters: dict[st
     executed = out_dir / f"{path.stem}.ipynb"
     _register_tuple_translator()
     try:
-        with kernel_environment(progress):  # quiet TensorFlow; epoch lines to the terminal, not the report
+        # quiet TensorFlow; epoch lines and progress to the terminal, not the report; Ctrl-C interrupts the kernel
+        with kernel_environment(progress), interruptible(path, out_dir) as control:
             papermill.execute_notebook(str(path), str(executed), parameters=params, progress_bar=progress,
                                        kernel_name=kernel_name, cwd=str(out_dir), execution_timeout=cell_timeout,
-                                       extra_arguments=list(KERNEL_ARGUMENTS))
+                                       extra_arguments=list(KERNEL_ARGUMENTS), **control)
     except PapermillExecutionError as exc:
         _failed(path, executed, f"cell {exc.exec_count}", f"{exc.ename}: {exc.evalue}", code)
     except (CellTimeoutError, DeadKernelError) as exc:
