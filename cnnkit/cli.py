@@ -41,6 +41,16 @@ def add_run(sub) -> None:
     p.set_defaults(func=cmd_run)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _add_run_options(p) -> None:
     from cnnkit.notebook.presets import PRESET_NAMES
 
@@ -51,28 +61,60 @@ def _add_run_options(p) -> None:
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds one cell may run (default: no limit)")
     p.add_argument("--code", default="fold", choices=("show", "fold", "hide"), help="code cells in the HTML")
     p.add_argument("--no-progress", action="store_true", help="no papermill progress bar and no per-epoch lines")
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="notebooks run N at a time, each training on one thread in its kernel (default 1; demo: "
+                        "the machine's cores)")
+    p.add_argument("--lane", action="store_true", help=argparse.SUPPRESS)  # one notebook of --jobs: workers=1
 
 
 def _run_all(paths, args, overrides) -> int:
     from pathlib import Path
 
     from cnnkit.notebook.report import build_index
-    from cnnkit.notebook.runner import NotebookError, check_data, resolve_parameters, run_notebook
+    from cnnkit.notebook.runner import check_data, notebook_parameters, resolve_parameters
     from cnnkit.studies import preset_for_notebook
 
-    changes = {}
+    lane = getattr(args, "lane", False)
+    own, changes = {}, {}
     for path in paths:  # every notebook's parameters are valid (its study's Params check them) ...
-        resolve_parameters(path, args.preset, overrides)
-        changes[path] = preset_for_notebook(path, args.preset, overrides)
+        own[path] = _lane_overrides(notebook_parameters(path), overrides) if lane else overrides
+        resolve_parameters(path, args.preset, own[path])
+        changes[path] = preset_for_notebook(path, args.preset, own[path])
     for path in paths:  # ... and its data set is there (file checks only: seconds, no TensorFlow), before executing any
-        check_data(path, args.preset, overrides, changes[path])
+        check_data(path, args.preset, own[path], changes[path])
     _check_writable(Path(args.out))
-    failed, times, began, clock = 0, {}, _now(), time.perf_counter()
+    began, clock = _now(), time.perf_counter()
+    if (getattr(args, "jobs", None) or 1) > 1 and len(paths) > 1:
+        times, failed, interrupted = _run_lanes(paths, args, overrides)
+        if interrupted:
+            return _interrupted(args.command, KeyboardInterrupt())
+    else:
+        times, failed = _run_each(paths, args, own, changes)
+    wall = time.perf_counter() - clock
+    if lane:
+        return 1 if failed else 0
+    print(f"cnnkit {args.command}: index {build_index(args.out)}")
+    if len(times) > 1:
+        width = max(map(len, times))
+        print(f"cnnkit {args.command}: wall time per notebook\n"
+              + "\n".join(f"  {k:<{width}}  {v:7.1f} s" for k, v in times.items())
+              + f"\n  {'sum':<{width}}  {sum(times.values()):7.1f} s\n  {'command':<{width}}  {wall:7.1f} s", flush=True)
+    _report_efficiency(Path(args.out), began, wall, args.command)
+    return 1 if failed else 0
+
+
+def _run_each(paths, args, own, changes) -> tuple[dict, int]:
+    """The notebooks one after the other in this process: wall time per notebook, and how many failed."""
+    from pathlib import Path
+
+    from cnnkit.notebook.runner import NotebookError, run_notebook
+
+    failed, times = 0, {}
     for path in paths:
         print(f"cnnkit run: {Path(path).name} (preset {args.preset}) ...", flush=True)
         start = time.perf_counter()
         try:
-            html = run_notebook(path, preset=args.preset, parameters=overrides, out_dir=args.out,
+            html = run_notebook(path, preset=args.preset, parameters=own[path], out_dir=args.out,
                                 cell_timeout=args.cell_timeout, code=args.code, progress=not args.no_progress,
                                 changes=changes[path])
             print(f"cnnkit run: wrote {html}", flush=True)
@@ -80,13 +122,35 @@ def _run_all(paths, args, overrides) -> int:
             failed += 1
             print(f"cnnkit run: error: {exc}", file=sys.stderr, flush=True)
         times[Path(path).stem] = round(time.perf_counter() - start, 1)
-    print(f"cnnkit run: index {build_index(args.out)}")
-    if len(times) > 1:
-        width = max(map(len, times))
-        print("cnnkit run: wall time per notebook\n" + "\n".join(f"  {k:<{width}}  {v:7.1f} s" for k, v in times.items())
-              + f"\n  {'total':<{width}}  {sum(times.values()):7.1f} s", flush=True)
-    _report_efficiency(Path(args.out), began, time.perf_counter() - clock, args.command)
-    return 1 if failed else 0
+    return times, failed
+
+
+def _lane_overrides(declared, overrides: dict) -> dict:
+    """A lane trains inside its kernel: ``workers=1`` where the notebook has that parameter (unless given)."""
+    return {**({"workers": 1} if "workers" in declared else {}), **overrides}
+
+
+def _run_lanes(paths, args, overrides) -> tuple[dict, int, bool]:
+    """``args.jobs`` notebooks at a time, each a ``cnnkit run --lane`` training single-threaded in its kernel,
+    the longest first (:mod:`cnnkit.notebook.lanes`)."""
+    from cnnkit.notebook.lanes import order_longest_first, run_in_lanes
+    from cnnkit.studies import find_study
+
+    def argv(path) -> list[str]:
+        given = [x for name, value in overrides.items() for x in ("-p", name, repr(value))]
+        timeout = ["--cell-timeout", str(args.cell_timeout)] if args.cell_timeout else []
+        return ["run", str(path), "--preset", args.preset, "--out", args.out, "--code", args.code, "--lane",
+                "--no-progress", *timeout, *given]
+
+    def trains(path) -> bool:
+        study = find_study(path.stem)
+        return bool(study and getattr(study, "WORKERS", None))
+
+    ordered = order_longest_first(paths, args.out, trains)
+    print(f"cnnkit {args.command}: {len(ordered)} notebooks, {args.jobs} at a time (each training in its kernel on "
+          f"one thread), longest first", flush=True)
+    return run_in_lanes(ordered, argv, jobs=args.jobs, command=args.command,
+                        write=lambda line: print(line, flush=True))
 
 
 def _now():
@@ -163,8 +227,12 @@ def add_demo(sub) -> None:
 
 
 def cmd_demo(args) -> int:
+    import os
+
     from cnnkit.notebook import numbered_notebooks
 
+    if args.jobs is None:  # the main job fills the machine: one lane per core
+        args.jobs = max(1, os.cpu_count() or 1)
     return _run_all(numbered_notebooks(), args, {})
 
 

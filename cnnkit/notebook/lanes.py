@@ -1,0 +1,113 @@
+"""Notebooks in lanes: ``jobs`` notebooks at a time, each training single-threaded inside its own kernel.
+
+A 2-core machine trains the suite's small nets best as two one-thread trainers (two one-thread workers trained
+~1.4x more iterations per CPU-second than one two-thread process). Inside one notebook that needs worker
+processes, each importing TensorFlow and loading the data again, and the second core idles at the tail of
+every grid and through every notebook that trains little. In lanes the notebooks themselves share the cores:
+each runs as its own ``cnnkit run`` with ``workers=1`` (training inside its kernel, no worker processes) and one
+TensorFlow thread, the longest first, so the cores stay busy until the last notebook ends.
+
+Each lane is a ``cnnkit run`` process in a session of its own: Ctrl-C reaches this process only, which passes
+one interrupt to every running lane (each stops its kernel and exits 130, keeping what finished) and starts
+no further notebook; a second Ctrl-C kills the lanes at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["LANE_ENV", "Lane", "order_longest_first", "run_in_lanes"]
+
+# One thread per lane: the thread budget is the machine's cores, one lane per core.
+LANE_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "CNNKIT_PROGRESS": "off"}
+GUESS_TRAINING, GUESS_OTHER = 100.0, 10.0  # seconds, for a notebook never run in this folder
+
+
+def order_longest_first(paths: Sequence[str | os.PathLike], out: str | os.PathLike,
+                        trains: Callable[[Path], bool]) -> list[Path]:
+    """``paths`` ordered by their last wall time in ``out`` (papermill's record), longest first; a notebook
+    never run there counts :data:`GUESS_TRAINING` seconds if it ``trains`` (else :data:`GUESS_OTHER`)."""
+    from cnnkit.notebook.scoreboard import notebook_duration
+
+    def expected(path: Path) -> float:
+        last = notebook_duration(Path(out), path.stem)
+        return last if last is not None else (GUESS_TRAINING if trains(path) else GUESS_OTHER)
+
+    return sorted((Path(p) for p in paths), key=expected, reverse=True)
+
+
+@dataclass
+class Lane:
+    """One notebook running as its own ``cnnkit run`` process."""
+
+    path: Path
+    process: subprocess.Popen
+    start: float = field(default_factory=time.perf_counter)
+    reader: threading.Thread | None = None
+
+
+def _relay(process: subprocess.Popen, write: Callable[[str], None]) -> None:
+    for line in process.stdout:  # the lane's stdout and stderr, a line at a time
+        write(line.rstrip("\n"))
+
+
+def run_in_lanes(paths: Sequence[Path], argv: Callable[[Path], list[str]], *, jobs: int, command: str,
+                 write: Callable[[str], None] = print) -> tuple[dict[str, float], int, bool]:
+    """Run ``cnnkit`` with ``argv(path)`` for each notebook, ``jobs`` at a time, in the order given.
+
+    Returns:
+        ``(wall time per notebook stem, notebooks that failed, interrupted)``.
+    """
+    env = {**os.environ, **LANE_ENV}
+    pending, running, times, failed = list(paths), [], {}, 0
+    state = {"interrupts": 0}
+
+    def on_sigint(signum, frame) -> None:
+        state["interrupts"] += 1
+        for lane in running:
+            if lane.process.poll() is None:
+                try:
+                    lane.process.send_signal(signal.SIGKILL if state["interrupts"] > 1 else signal.SIGINT)
+                except OSError:
+                    pass
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
+        else None
+    try:
+        while pending or running:
+            while pending and len(running) < jobs and not state["interrupts"]:
+                path = pending.pop(0)
+                process = subprocess.Popen([sys.executable, "-m", "cnnkit", *argv(path)], env=env, text=True,
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1,
+                                           start_new_session=True)
+                lane = Lane(path, process)
+                lane.reader = threading.Thread(target=_relay, args=(process, write), daemon=True)
+                lane.reader.start()
+                running.append(lane)
+            if state["interrupts"] and not running:
+                break
+            time.sleep(0.2)
+            for lane in [lane for lane in running if lane.process.poll() is not None]:
+                running.remove(lane)
+                lane.reader.join(timeout=5)
+                times[lane.path.stem] = round(time.perf_counter() - lane.start, 1)
+                if lane.process.returncode not in (0, 130):
+                    failed += 1
+                done = len(times)
+                write(f"cnnkit {command}: {lane.path.stem} ended in {times[lane.path.stem]:.0f} s "
+                      f"(exit {lane.process.returncode}; {done} of {done + len(running) + len(pending)} notebooks)")
+            if state["interrupts"]:
+                pending.clear()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return times, failed, bool(state["interrupts"])
