@@ -309,7 +309,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
                   target_error: float | None = None, plateau: dict[str, Any] | None = None,
                   backup_freq: str | int = "epoch", verbose: int = 1,
-                  extra: Sequence[keras.callbacks.Callback] = ()) -> list[keras.callbacks.Callback]:
+                  extra: Sequence[keras.callbacks.Callback] = (),
+                  keep_backup: bool = False) -> list[keras.callbacks.Callback]:
     """The callbacks of a cnnkit run, in the order they must run.
 
     Args:
@@ -325,6 +326,9 @@ def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
         verbose: 0 silent, 1 one line per epoch, 2 also a line every 30 s inside epochs (where the
             lines go: :class:`ProgressLogger`; in a notebook kernel, not into the notebook).
         extra: user callbacks; they run after the recorders and before the CSV log.
+        keep_backup: keep ``workdir/backup`` when training ends, for the caller to delete once the run's
+            result is safe (:func:`cnnkit.train.fit`: an interrupt during the final evaluation then resumes
+            after the last epoch instead of training the run again).
 
     Returns:
         The list; the :class:`TerminateOnNaN` in it tells whether the run diverged.
@@ -341,7 +345,8 @@ def run_callbacks(*, batch_size: int, workdir: str | os.PathLike | None = None,
     if writer is not None:
         cbs.append(ProgressLogger(every_seconds=30.0 if verbose >= 2 else None, print_fn=writer))
     if workdir is not None:
-        cbs.append(AtomicBackupAndRestore(os.path.join(workdir, "backup"), save_freq=backup_freq))
+        cbs.append(AtomicBackupAndRestore(os.path.join(workdir, "backup"), save_freq=backup_freq,
+                                          delete_checkpoint=not keep_backup))
     return cbs
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import time
 import traceback
 from pathlib import Path
@@ -93,7 +94,7 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     Args:
         config: a :class:`~cnnkit.train.config.RunConfig` or a dict for ``RunConfig.from_dict``.
         workdir: if given, the run writes ``config.json`` (resolved), ``history.csv``,
-            ``backup/`` (while training) and ``result.json``. Re-invoking with the same
+            ``backup/`` (until the result is written) and ``result.json``. Re-invoking with the same
             workdir after a kill resumes from the last epoch backup; without a backup the run
             starts afresh. A backup made with a different config raises ``ValueError``.
         callbacks: extra Keras callbacks (they run before the CSV log and the backup).
@@ -143,6 +144,9 @@ def fit(config: _config.RunConfig | Mapping[str, Any], *, workdir: str | os.Path
     result.wall_time = time.perf_counter() - start
     if work is not None:
         atomic_write_text(work / "result.json", json.dumps(result.to_dict(), indent=1, default=json_default))
+        # The backup outlives training until the result is written: an interrupt during the final evaluation
+        # resumes after the last epoch, it does not train the run again.
+        shutil.rmtree(work / "backup", ignore_errors=True)
     return result
 
 
@@ -178,7 +182,7 @@ def _train(cfg, result: RunResult, work: Path | None, user_callbacks, verbose: i
         _build_training_state(model, splits["train"])
     schedule_opts = dict(cfg.schedule_options) if cfg.schedule == "plateau" else None
     cbs = _cb.run_callbacks(batch_size=cfg.batch_size, workdir=work, target_error=cfg.target_train_error,
-                            plateau=schedule_opts, verbose=verbose, extra=user_callbacks)
+                            plateau=schedule_opts, verbose=verbose, extra=user_callbacks, keep_backup=True)
     nan_guard = next(c for c in cbs if isinstance(c, _cb.TerminateOnNaN))
     history = model.fit(*xy(splits["train"]), validation_data=splits["val"], epochs=cfg.epochs,
                         steps_per_epoch=cfg.steps_per_epoch, batch_size=batch_arg(splits["train"], cfg),

@@ -82,6 +82,28 @@ def test_resume_continues_with_continuous_history(tmp_path):
     assert result.history[1]["lr"] == pytest.approx(0.001)
 
 
+def test_an_interrupt_after_the_last_epoch_resumes_without_training_again(tmp_path, monkeypatch):
+    """Killed during the final evaluation (the run's record not written yet): the backup is still there, so the
+    next call restores the last epoch and only evaluates; the backup goes once the result is written."""
+    from cnnkit.train import loop
+
+    real = loop._final
+
+    def interrupted(*args, **kwargs):
+        monkeypatch.setattr(loop, "_final", real)
+        raise KeyboardInterrupt("killed while evaluating")
+
+    monkeypatch.setattr(loop, "_final", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fit(LENET, workdir=tmp_path, verbose=0)
+    assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 2
+    counter = CountEpochs()
+    result = fit(LENET, workdir=tmp_path, callbacks=[counter], verbose=0)
+    assert result.status == "done", result.traceback
+    assert counter.epochs == [] and [h["epoch"] for h in result.history] == [1, 2]
+    assert not (tmp_path / "backup").exists() and (tmp_path / "result.json").exists()
+
+
 def test_same_seed_gives_identical_history():
     x, y = _arrays()
     data = {"train": (x, y), "val": (x[:32], y[:32])}
