@@ -149,6 +149,7 @@ class GridProgress:
         n, runs, training = self._measure()
         with bar.get_lock():
             bar.n = n
+            bar.initial = min(bar.initial, n)  # a resumed run's log drops the epochs its backup lacks: no negative rate
             bar.set_description_str(self._desc(runs), refresh=False)
             bar.set_postfix_str(f"now {'; '.join(training)}" if training else "", refresh=False)
         bar.refresh()

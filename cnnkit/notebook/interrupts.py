@@ -102,6 +102,8 @@ class _Watch:
             raise NotebookInterrupted(f"{self.notebook}: before its kernel ran a cell; {self.kept()}")
         if self.interrupts == 1:
             self._interrupt_kernel()
+            with contextlib.suppress(Exception):  # no graceful exit needed: the kernel is shut down right after
+                self.km.shutdown_wait_time = min(self.km.shutdown_wait_time, 2.0)
             self.timer = threading.Timer(self.grace, self.kill_kernel)
             self.timer.daemon = True
             self.timer.start()

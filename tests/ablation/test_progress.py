@@ -62,6 +62,22 @@ def test_a_line_written_to_the_terminal_goes_above_the_bar(tmp_path, monkeypatch
     assert after.startswith("\r") and after.rstrip().endswith("grid: runs 0/4   0%|            | 00:00<?"), after
 
 
+def test_a_resumed_run_that_drops_epochs_does_not_make_the_estimate_negative(tmp_path):
+    store, specs = _grid(tmp_path)
+    screen = Screen()
+    log = store.work_dir(specs[0].run_id) / "history.csv"
+    log.parent.mkdir(parents=True)
+    log.write_text("epoch,loss\n1,0.9\n2,0.8\n3,0.7\n")
+    with GridProgress(store, specs, mode="terminal", file=screen, interval=60) as bar:
+        bar.start()
+        log.write_text("epoch,loss\n1,0.9\n")  # resumed from its epoch-1 backup
+        bar.update()
+        log.write_text("epoch,loss\n1,0.9\n2,0.8\n")
+        bar.update()
+        line = screen.shown()
+    assert "<-" not in line and re.search(r"00:00<\d\d:\d\d", line), line
+
+
 @pytest.mark.parametrize("mode", ["off", "script"])
 def test_no_bar_where_progress_is_off_or_lines_are_printed(tmp_path, mode):
     store, specs = _grid(tmp_path)

@@ -129,7 +129,8 @@ def test_ctrl_c_stops_a_grid_and_the_same_command_completes_it(tmp_path, reap):
     args = [ROOT / "notebooks" / "01_depth_degradation.ipynb", "--preset", "smoke", "-p", "seeds", "[0, 1]",
             "-p", "workers", "2"]
     proc = _start(args, out)
-    _wait_for(lambda: any(out.glob("runs/*/work/*/history.csv")), proc, 600, "an epoch of the grid")
+    _wait_for(lambda: any(len(p.read_text().splitlines()) > 1 for p in out.glob("runs/*/work/*/history.csv")),
+              proc, 600, "an epoch of the grid")  # logged after its backup: a run to resume
     seconds, stderr, family = _interrupt(proc, reap)
     assert proc.returncode == 130 and seconds <= 30, (proc.returncode, seconds, stderr)
     messages = _messages(stderr)
