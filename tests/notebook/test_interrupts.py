@@ -129,8 +129,12 @@ def test_ctrl_c_stops_a_grid_and_the_same_command_completes_it(tmp_path, reap):
     args = [ROOT / "notebooks" / "01_depth_degradation.ipynb", "--preset", "smoke", "-p", "seeds", "[0, 1]",
             "-p", "workers", "2"]
     proc = _start(args, out)
-    _wait_for(lambda: any(len(p.read_text().splitlines()) > 1 for p in out.glob("runs/*/work/*/history.csv")),
-              proc, 600, "an epoch of the grid")  # logged after its backup: a run to resume
+
+    def finished_one_and_training_another():  # an epoch is logged after its backup: a run to resume
+        done = any(json.loads(p.read_text())["status"] == "done" for p in out.glob("runs/*/runs/*.json"))
+        return done and any(len(p.read_text().splitlines()) > 1 for p in out.glob("runs/*/work/*/history.csv"))
+
+    _wait_for(finished_one_and_training_another, proc, 600, "a finished run and an epoch of another")
     seconds, stderr, family = _interrupt(proc, reap)
     assert proc.returncode == 130 and seconds <= 30, (proc.returncode, seconds, stderr)
     messages = _messages(stderr)
@@ -142,7 +146,7 @@ def test_ctrl_c_stops_a_grid_and_the_same_command_completes_it(tmp_path, reap):
     store = next(p.parents[2] for p in out.glob("runs/*/work/*/history.csv"))
     before = _records(store)
     kept = {run_id: r["finished"] for run_id, r in before.items() if r["status"] == "done"}
-    assert "running" in {r["status"] for r in before.values()}  # interrupted in training, to be resumed
+    assert kept and "running" in {r["status"] for r in before.values()}  # one kept, one interrupted in training
     proc = _start(args, out)
     stdout, stderr = proc.communicate(timeout=900)
     assert proc.returncode == 0, stdout[-2000:] + stderr[-3000:]

@@ -76,6 +76,7 @@ def test_sigint_ends_the_workers_and_the_next_call_resumes(tmp_path):
     assert "KeyboardInterrupt" not in stderr, stderr
 
     first = _calls(log)
+    assert len(first) == 2, first  # no run started after the interrupt
     subprocess.run([sys.executable, str(script)], check=True, capture_output=True, timeout=300)
     again = _calls(log)[len(first):]
     records = [json.loads(p.read_text()) for p in sorted((root / "slow" / "runs").glob("*.json"))]
@@ -118,10 +119,11 @@ def test_kernel_interrupt_ends_the_workers_and_the_cell_says_one_line(tmp_path):
     finally:
         km.shutdown_kernel(now=True)
     assert not [pid for pid in workers if _alive(pid)], "a worker outlived the interrupt"
+    assert len(_calls(log)) == 2, _calls(log)  # no run started after the interrupt, none trained on to its end
     error = next(o for o in nb.cells[0].outputs if o.output_type == "error")
     assert error.ename == "GridInterrupted" and len(error.traceback) == 1, error
-    assert re.match(r"GridInterrupted: \d of 4 runs of experiment 'slow' finished and kept in .*run the cell again",
-                    error.traceback[0]), error.traceback
+    assert re.match(r"GridInterrupted: 0 of 4 runs of experiment 'slow' finished and kept in .*run the cell again",
+                    error.traceback[0]), error.traceback  # a run takes 4 s: the two interrupted ones had not ended
     streams = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.output_type == "stream")
     assert "Traceback" not in streams and "KeyboardInterrupt" not in streams, streams
     assert errors and "GridInterrupted" in str(errors[0])
