@@ -310,11 +310,15 @@ def plot_over_training(frame: pd.DataFrame, *, scale: float = 100.0, unit: str =
     declared test gives *there*; the last quarter of the run is shaded, the zero line drawn. The
     papers' curves answer "when"; this answers "would more training change the answer?".
 
-    Raises:
-        ValueError: an empty frame (nothing logged at two points with two seeds per arm).
+    An empty frame (fewer than two seeds per arm, e.g. the smoke preset) gives a figure that says so.
     """
     if frame.empty:
-        raise ValueError("plot_over_training got an empty frame: no difference was logged with two seeds per arm")
+        fig = Figure(figsize=(6, 1.6), layout="constrained")
+        ax = fig.add_subplot()
+        ax.axis("off")
+        ax.text(0.5, 0.5, "The verdict over training needs two seeds per arm: none to draw here.",
+                ha="center", va="center", fontsize=10)
+        return fig
     quantities = list(dict.fromkeys(frame["quantity"]))
     fig = Figure(figsize=(4.2 * min(len(quantities), 3), 3.4 * -(-len(quantities) // 3)), layout="constrained")
     axes = fig.subplots(-(-len(quantities) // 3), min(len(quantities), 3), squeeze=False).ravel()
