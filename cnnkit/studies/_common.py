@@ -151,8 +151,9 @@ def with_floor(runs: pd.DataFrame, metric: str = "test_error", linear: str = LIN
         return runs
     out = runs.copy()
     values = pd.to_numeric(out[metric], errors="coerce")
-    out["beats_linear"] = (values < floor.mean()).where(values.notna())
-    out.loc[out["variant"] == linear, "beats_linear"] = None
+    # object dtype: True/False per run, None where nothing is measured (pandas 3 refuses None in a bool column)
+    measured = values.notna() & (out["variant"] != linear)
+    out["beats_linear"] = (values < floor.mean()).astype(object).where(measured, None)
     return out
 
 

@@ -338,15 +338,16 @@ def test_lrn_rows_support_alexnet_when_lrn_clearly_helps():
     runs = runs_frame({"lrn": {"test_error": [0.11, 0.115, 0.12]}, "none": {"test_error": [0.13, 0.136, 0.139]},
                        "batch": {"test_error": [0.09, 0.095, 0.10]}})
     rows = lrn.summary_rows(runs, LRN_BN)
-    assert [r.verdict for r in rows] == ["agrees", "disagrees", "agrees"] + ["not comparable"] * 3
+    assert [r.verdict for r in rows] == ["agrees", "disagrees", "agrees"] + ["not comparable"] * 4
     assert rows[0].headline and rows[1].headline and rows[0].reference.startswith("+2 pp")
     assert rows[0].measured.startswith("+2.00 pp") and rows[1].test.startswith("TOST")
     assert rows[2].quantity == "test error, BN − LRN" and rows[2].measured.startswith("-2.00 pp")
-    assert [r.quantity for r in rows[3:]] == ["test error, none", "test error, lrn", "test error, batch"]
+    assert [r.quantity for r in rows[3:6]] == ["test error, none", "test error, lrn", "test error, batch"]
     assert rows[3].reference.startswith("13.00 %") and rows[4].reference.startswith("11.00 %")
+    assert rows[6].measured == "no finished linear run"  # no floor in this frame: nothing is held against it
     assert lrn.supported(rows) == "The data support AlexNet's claim: LRN lowers the test error."
     without_bn = lrn.summary_rows(runs[runs["variant"] != "batch"], lrn.Params())
-    assert len(without_bn) == 4 and "BN" not in " ".join(r.quantity for r in without_bn)
+    assert len(without_bn) == 5 and "BN" not in " ".join(r.quantity for r in without_bn)
     assert {r.judged_at for r in rows[:3]} == {"trained"}
 
 
@@ -358,6 +359,23 @@ def test_lrn_claims_are_not_judged_on_runs_that_did_not_converge():
     assert lrn.supported(rows).startswith("Neither claim is judged: the runs had not converged")
     assert lrn.differences(lrn.Params(), runs).set_index("").loc["convergence", "here"].startswith(
         "5 of 6 runs converged")
+
+
+def test_lrn_claims_need_every_arm_to_beat_the_linear_floor():
+    converged = {"converged": [True] * 3}
+    runs = runs_frame({"lrn": {"test_error": [0.11, 0.115, 0.12], **converged},
+                       "none": {"test_error": [0.13, 0.136, 0.139], **converged},
+                       "linear": {"test_error": [0.125, 0.127, 0.126], **converged}})
+    rows = lrn.summary_rows(runs)
+    assert [r.verdict for r in rows[:2]] == ["not converged"] * 2  # every 'none' run is worse than a linear model
+    assert rows[-1].quantity.startswith("test error, linear model (the floor")
+    assert rows[-1].measured == "12.60 %; 3 of 6 arm runs beat it"
+    runs.loc[runs["variant"] == "linear", "test_error"] = [0.16, 0.17, 0.165]
+    rows = lrn.summary_rows(runs)
+    assert [r.verdict for r in rows[:2]] == ["agrees", "disagrees"] and rows[0].converged is True
+    assert rows[-1].measured == "16.50 %; 6 of 6 arm runs beat it"
+    table = lrn.differences(lrn.Params(), runs).set_index("")
+    assert table.loc["convergence", "here"].startswith("6 of 6 runs converged")  # the floor's runs are not counted
 
 
 def test_lrn_rows_support_vgg_when_lrn_changes_nothing():
@@ -381,19 +399,90 @@ def test_lrn_params_reject_bad_norms(norms):
         lrn.Params(norms=norms)
 
 
-def test_lrn_experiment_runs():
-    specs = lrn.experiment(lrn.Params(seeds=[0], norms=["none", "lrn", "batch"])).runs()
-    assert [s.run_id for s in specs] == ["none__s0", "lrn__s0", "batch__s0"]
-    assert [s.config["model_options"]["norm"] for s in specs] == [None, "lrn", "batch"]
-    assert (specs[0].config["steps_per_epoch"], specs[0].config["epochs"], specs[0].config["lr"]) == (100, 5, 0.02)
-    with pytest.raises(ValueError, match="iterations=150 must be a positive multiple of log_every=100"):
+@pytest.mark.parametrize("changes, match", [({"lrs": ()}, "lrs must be distinct positive learning rates"),
+                                            ({"lrs": (0.1, 0)}, "lrs must be distinct positive learning rates"),
+                                            ({"lrs": (0.1, 0.1)}, "lrs must be distinct positive learning rates"),
+                                            ({"sweep_iterations": 100}, "multiple of log_every"),
+                                            ({"sweep_iterations": 520}, "must not exceed iterations=480")])
+def test_lrn_params_reject_bad_sweeps(changes, match):
+    with pytest.raises(ValueError, match=match):
+        lrn.Params(**changes)
+
+
+def test_lrn_experiment_gives_each_arm_its_rate_a_decaying_schedule_and_the_floor():
+    p = lrn.Params(seeds=[0], norms=["none", "lrn", "batch"])
+    specs = lrn.experiment(p, lrs={"none": 0.03, "lrn": 0.1, "batch": 0.01, "linear": 0.1}).runs()
+    assert [s.run_id for s in specs] == ["none__s0", "lrn__s0", "batch__s0", "linear__s0"]
+    assert [s.config["model_options"].get("norm") for s in specs[:3]] == [None, "lrn", "batch"]
+    assert [s.config["lr"] for s in specs] == [0.03, 0.1, 0.01, 0.1]
+    assert specs[3].config["model"] == "linear" and specs[3].config["model_options"] == {}
+    assert {s.config["schedule"] for s in specs} == {"step"}  # ÷10 at 50 % and 75 %: the rate decays in any budget
+    assert (specs[0].config["steps_per_epoch"], specs[0].config["epochs"]) == (p.log_every, p.iterations // p.log_every)
+    assert p.iterations // p.log_every >= 8  # at least two logged points in each half of the last quarter
+    shape = lrn.experiment(p).runs()  # without the sweep's choice: the grid's shape at the first rate
+    assert {s.config["lr"] for s in shape} == {p.lrs[0]}
+    with pytest.raises(ValueError, match=r"lrs has no rate for \['linear'\]"):
+        lrn.experiment(p, lrs={"none": 0.03, "lrn": 0.1, "batch": 0.01})
+    with pytest.raises(ValueError, match="iterations=150 must be a positive multiple of log_every=40"):
         lrn.Params(iterations=150)
 
 
+def test_lrn_sweep_trains_every_arm_and_the_floor_at_every_rate_with_one_outside_seed():
+    p = lrn.Params(lrs=(0.01, 0.1))
+    specs = lrn.sweep(p).runs()
+    assert [s.variant for s in specs] == ["none lr=0.01", "none lr=0.1", "lrn lr=0.01", "lrn lr=0.1",
+                                          "linear lr=0.01", "linear lr=0.1"]
+    assert {s.seed for s in specs} == {100} and 100 not in p.seeds
+    assert specs[0].config["epochs"] * specs[0].config["steps_per_epoch"] == p.sweep_iterations
+    assert specs[-1].config["model"] == "linear" and specs[3].config["lr"] == 0.1 and specs[0].config["schedule"] == "step"
+
+
+def test_lrn_run_trains_the_sweep_then_each_arm_at_its_chosen_rate(tmp_path):
+    p = lrn.Params(lrs=(0.05, 0.2), seeds=(0, 1), iterations=40, sweep_iterations=20, log_every=10)
+    trained = lrn.run(p, str(tmp_path), workers=1, train_fn=_fake_fit, progress=False)
+    assert trained.lrs == {"none": 0.2, "lrn": 0.2, "linear": 0.05}  # the fake: nets fall faster at 0.2
+    assert set(trained.table["arm"]) == {"none", "lrn", "linear"} and trained.table["chosen"].sum() == 3
+    runs = trained.results.runs()
+    assert sorted(runs["run_id"]) == ["linear__s0", "linear__s1", "lrn__s0", "lrn__s1", "none__s0", "none__s1"]
+    assert trained.choice == {"chosen_lrs": trained.lrs} and "**lrn** 0.2" in trained.text
+    table = lrn.differences(p, runs, trained.lrs).set_index("")
+    assert table.loc["learning rates", "here"].startswith("none 0.2, lrn 0.2, linear 0.05 (sweep over 0.05, 0.2")
+    assert table.loc["convergence", "here"].startswith("0 of 4 runs converged")
+    assert lrn.sweep_figure(trained.table).axes[0].get_xscale() == "log"
+
+
+def test_lrn_tracks_follow_both_claims_on_the_validation_error():
+    tracks = lrn.tracks()
+    assert [(t.a, t.b, t.split) for t in tracks] == [("lrn", "none", "val")] * 2
+    assert [t.claim for t in tracks] == [lrn.CLAIMS["alexnet"], lrn.CLAIMS["vgg"]]
+    from cnnkit.ablation.over_training import over_training
+
+    rows = [("x", f"{v}__s{s}", v, s, e, 40 * e, "val", "error", base + 0.01 * s + 0.1 / e)
+            for v, base in (("lrn", 0.10), ("none", 0.13)) for s in range(3) for e in range(1, 5)]
+    history = pd.DataFrame(rows, columns=["experiment", "run_id", "variant", "seed", "epoch", "step", "split",
+                                          "metric", "value"])
+    over = over_training(history, tracks)
+    assert len(over) == 8 and over["diff"].round(6).eq(0.03).all()
+    assert set(over.loc[over["quantity"] == tracks[0].quantity, "verdict"]) == {"agrees"}
+    assert set(over.loc[over["quantity"] == tracks[1].quantity, "verdict"]) == {"disagrees"}
+
+
 def test_lrn_differences_come_from_the_parameters():
-    table = lrn.differences(lrn.Params(resolution=None, subset=None, eval_subset=None)).set_index("")
+    p = lrn.Params(resolution=None, subset=None, eval_subset=None)
+    table = lrn.differences(p).set_index("")
     assert table.loc["data", "here"] == "fashion_mnist at native size, all training images"
-    assert table.loc["iterations × batch", "here"] == "500 × 64" and "convergence" not in table.index
+    assert table.loc["iterations × batch", "here"] == f"{p.iterations} × 64" and "convergence" not in table.index
+    assert table.loc["learning rates", "here"] == (f"each arm's best in the sweep over 0.03, 0.1, 0.3, one seed, "
+                                                   f"{p.sweep_iterations} iterations")
+    assert table.loc["schedule", "here"].startswith("÷10 at 50 % and 75 %")
+
+
+def test_lrn_long_preset_trains_about_six_times_the_quick_iterations():
+    from cnnkit.studies import resolve
+
+    long, quick = resolve(lrn, "long"), lrn.Params()
+    assert long.iterations == 6 * quick.iterations and long.sweep_iterations == 6 * quick.sweep_iterations
+    assert long.seeds == quick.seeds and long.lrs == quick.lrs and long.iterations // long.log_every >= 8
 
 
 def test_depth_differences_say_which_arithmetic_the_runs_used():
