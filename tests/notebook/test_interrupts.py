@@ -130,9 +130,9 @@ def test_ctrl_c_stops_a_grid_and_the_same_command_completes_it(tmp_path, reap):
             "-p", "workers", "2"]
     proc = _start(args, out)
 
-    def finished_one_and_training_another():  # an epoch is logged after its backup: a run to resume
+    def finished_one_and_training_another():  # with an epoch backup: a run to resume
         done = any(json.loads(p.read_text())["status"] == "done" for p in out.glob("runs/*/runs/*.json"))
-        return done and any(len(p.read_text().splitlines()) > 1 for p in out.glob("runs/*/work/*/history.csv"))
+        return done and any(out.glob("runs/*/work/*/backup/training_metadata.json"))
 
     _wait_for(finished_one_and_training_another, proc, 600, "a finished run and an epoch of another")
     seconds, stderr, family = _interrupt(proc, reap)
