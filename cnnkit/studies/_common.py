@@ -111,7 +111,8 @@ def judged_row(quantity: str, a, b, claim: Claim, *, reference: str, paired: boo
     d = decide(a, b, claim, paired=paired)
     verdict, needed = d.verdict, needed_text(d)
     if claim.judged_at == "trained" and converged is False:
-        verdict, needed = NOT_CONVERGED, "the runs had not converged: train longer (preset long) before judging"
+        verdict = NOT_CONVERGED
+        needed = "" if _WHY in note else "the runs had not converged: train longer (preset long) before judging"
     notes = "; ".join(x for x in (note, needed) if x)
     return Row(quantity, decision_text(d, scale=scale, suffix=suffix), reference, verdict, notes, headline,
                claim.describe(paired, unit=scale, suffix=suffix), _number(d.diff), _number(d.low), _number(d.high),
@@ -173,6 +174,8 @@ def floor_row(runs: pd.DataFrame, arms: Sequence[str], metric: str = "test_error
 
 def converged_text(runs: pd.DataFrame, variants: Sequence[str] | None = None) -> str:
     """``'10 of 12 runs converged (final rate ≤ 10 % of the peak, training error flat over the last quarter)'``."""
+    if "status" not in runs.columns or "converged" not in runs.columns:
+        return "not measured"
     sel = runs[runs["status"].isin(FINISHED)]
     if variants is not None:
         sel = sel[sel["variant"].isin(list(variants))]
@@ -216,8 +219,27 @@ def diff_row(runs: pd.DataFrame, a: str, b: str, metric: str, *, quantity: str, 
         common = xa.index.intersection(xb.index)
         xa, xb = xa[common], xb[common]
     converged = runs_converged(runs, (a, b), list(xa.index) + list(xb.index))
+    if converged is False:
+        note = "; ".join(x for x in (note, why_not_converged(runs, (a, b))) if x)
     return judged_row(quantity, xa.to_numpy(), xb.to_numpy(), claim, reference=reference, paired=paired,
                       headline=headline, note=note, paper=paper, converged=converged)
+
+
+_WHY = "not judged: "
+
+
+def why_not_converged(runs: pd.DataFrame, variants: Sequence[str]) -> str:
+    """Why the runs of ``variants`` do not count as trained: which did not converge, which lose to the linear floor."""
+    sel = runs[runs["variant"].isin(list(variants)) & runs["status"].isin(FINISHED)]
+    parts = []
+    for v, group in sel.groupby("variant", sort=False):
+        if "converged" in group and not group["converged"].fillna(False).astype(bool).all():
+            parts.append(f"{v}: {int(group['converged'].fillna(False).astype(bool).sum())} of {len(group)} runs "
+                         "converged")
+        if "beats_linear" in group and (group["beats_linear"] == False).any():  # noqa: E712
+            parts.append(f"{v}: {int((group['beats_linear'] == True).sum())} of {len(group)} runs beat the "  # noqa: E712
+                         "linear model")
+    return _WHY + "; ".join(parts) if parts else ""
 
 
 def absolute_row(quantity: str, measured: str, reference: str, note: str = "") -> Row:

@@ -89,7 +89,7 @@ def depth_runs(plain_20, plain_56, resnet_20, resnet_56, depths=(20, 56)):
 def test_depth_rows_agree_when_plain_56_degrades_and_resnet_56_does_not():
     runs = depth_runs([0.10, 0.11, 0.12], [0.20, 0.22, 0.21], [0.10, 0.105, 0.11], [0.08, 0.087, 0.09])
     rows = depth.summary_rows(runs, depth.Params(depths=(20, 56)))
-    assert [r.verdict for r in rows] == ["agrees"] * 5 + ["not comparable"] * 2
+    assert [r.verdict for r in rows] == ["agrees"] * 5 + ["not comparable"] * 3  # the last: the linear floor
     assert rows[0].quantity.startswith("training error, plain-56 − plain-20") and rows[0].headline
     assert rows[0].measured.startswith("+10.00 pp")
     assert rows[1].quantity.startswith("training error, (plain-56 − plain-20) − (resnet-56 − resnet-20)")
@@ -141,7 +141,7 @@ def test_depth_experiment_rejects_iterations_that_do_not_fill_the_log_intervals(
 
 def test_depth_experiment_runs():
     exp = depth.experiment(depth.Params(depths=[8, 14], seeds=[0, 1], subset=100, iterations=40, log_every=20))
-    assert list(exp.variants) == ["plain-14", "resnet-14", "plain-8", "resnet-8"]  # deep first: workers end together
+    assert list(exp.variants) == ["plain-14", "resnet-14", "plain-8", "resnet-8", "linear"]  # deep first, the floor
     specs = exp.runs()  # validates every config through RunConfig
     assert [s.run_id for s in specs] == [f"{v}__s{s}" for v in exp.variants for s in (0, 1)]
     first = specs[0].config
