@@ -8,6 +8,15 @@
   constant rate is their baseline. :func:`schedule_lrs` gives the rate of every iteration
   (plateau's from the run's history).
 * The LR range test (:mod:`cnnkit.train.lr_finder`) on the same net: :func:`range_test`.
+
+Every claim here is judged during training (``judged_at="early"``). The optimizer claims are about how fast
+the training loss falls (Kingma & Ba's curves), with constant rates so that only the step rule differs. A
+schedule's claim is measured against the constant-rate run, whose rate never decays: that run can never
+converge (:mod:`cnnkit.train.convergence`), so a "trained" row against it could never be judged. "A schedule
+beats a constant rate at the same budget" is a claim about the budget, and it is judged as one: early. The
+schedules themselves are budget-aware (their milestones and decays are fractions of the run's iterations).
+A linear model on the same data and budget (:data:`~cnnkit.studies._common.LINEAR`) is the floor shown beside
+the arms, and :func:`tracks` follows the headline differences over training.
 """
 
 from __future__ import annotations
@@ -21,11 +30,13 @@ from matplotlib.figure import Figure
 
 from cnnkit._status import FINISHED
 from cnnkit.ablation import Experiment, apply_overrides, plot_differences
+from cnnkit.ablation.over_training import Track
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import OPTIMIZATION
-from cnnkit.studies._common import (absolute_row, base_config, by_seed, checked_variants, converged_text, diff_row,
-                                    differences_frame, judged_row, mean_text, run_grid, runs_converged)
+from cnnkit.studies._common import (LINEAR, absolute_row, base_config, by_seed, checked_variants, converged_text,
+                                    diff_row, differences_frame, floor_row, judged_row, mean_text, run_grid,
+                                    runs_converged, with_floor)
 from cnnkit.studies._spec import StudyParams
 from cnnkit.studies.regularization import MODEL_OPTIONS
 from cnnkit.train.lr_finder import lr_range_test, suggest_lr
@@ -42,14 +53,16 @@ WORKERS = 2  # training processes of the grid
 LOSS_MARGIN = 0.05  # nats of final training loss within which "no worse" holds (non-inferiority rows)
 # What the papers say, declared before any run (b − a, paired by seed). The optimizer claims are about how fast the
 # training loss falls (the papers' curves): the final training loss at a fixed budget with constant rates, judged
-# during training. A schedule's lower final test error is a claim about trained nets; the cyclic rate's claim is that
-# it gets there sooner (a speed claim).
+# during training. A schedule's lower test error against a constant rate is a claim about that budget (early, see the
+# module docstring); the cyclic rate's claim is that it gets there sooner (a speed claim).
 CLAIMS = {
     "momentum": Claim("negative", judged_at="early"),  # momentum − sgd: momentum accelerates SGD
     "nesterov": Claim("not_greater", margin=LOSS_MARGIN, judged_at="early"),  # nesterov − momentum: no worse
     "adam": Claim("negative", judged_at="early"),      # adam − nesterov: Adam's training cost falls fastest
     "adagrad": Claim("positive", judged_at="early"),   # adagrad − adam: AdaGrad is slower on CNNs
-    "schedule": Claim("negative", judged_at="trained"),  # a decaying schedule − constant rate: lower final test error
+    # a decaying schedule − constant rate: lower test error at the same budget. Early: the constant rate never decays,
+    # so its runs never converge and a claim about trained nets against it could never be judged.
+    "schedule": Claim("negative", judged_at="early"),
     "cyclic": Claim("negative", judged_at="early"),    # cyclic − constant: the same accuracy in fewer iterations
 }
 # (a, b, claim for b − a in final training loss, the claim in words); the first is the headline
@@ -119,8 +132,11 @@ class Params(StudyParams):
 
 # The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
 PRESETS = {
-    # Two optimizers (momentum is the schedules' baseline), a computed and a history-read schedule.
-    "smoke": {"optimizers": ("sgd", "momentum"), "schedules": ("step", "plateau"), "range_steps": 10},
+    # Two optimizers (momentum is the schedules' baseline), a computed and a history-read schedule; two seeds, the
+    # fewest the verdict over training can pair.
+    "smoke": {"optimizers": ("sgd", "momentum"), "schedules": ("step", "plateau"), "range_steps": 10, "seeds": (0, 1)},
+    # The quick design trained 5x longer (on a 2-core CPU, within the hour): do the early verdicts hold later on?
+    "long": {"epochs": 30},
     # CIFAR-10 at AlexNet's batch 128 and weight decay; plateau with the default patience of 3 epochs.
     "paper": {"dataset": "cifar10", "epochs": 60, "weight_decay": 5e-4, "plateau_patience": 3, "range_steps": 300,
               "optimizers": OPTIMIZER_NAMES, "schedules": SCHEDULE_NAMES},
@@ -155,7 +171,8 @@ def experiment(p: Params = Params(), *, name: str = "optimizers_schedules") -> E
     """Every optimizer of ``p`` with a constant rate (:func:`rates`), and SGD + momentum under every schedule, × seeds.
 
     Variants are named after the optimizer, and ``"momentum+<schedule>"`` for the schedules (which start from
-    momentum's rate; reduce-on-plateau waits ``p.plateau_patience`` epochs).
+    momentum's rate; reduce-on-plateau waits ``p.plateau_patience`` epochs). The variant :data:`LINEAR` is the
+    floor: the suite's linear model with SGD + momentum at a constant rate, on the same data and budget.
     """
     rate = rates(p)
     variants = {o: {"optimizer": o, "lr": rate[o]} for o in p.optimizers}
@@ -163,6 +180,9 @@ def experiment(p: Params = Params(), *, name: str = "optimizers_schedules") -> E
         options = {"patience": p.plateau_patience} if s == "plateau" else {}
         variants[schedule_variant(s)] = {"optimizer": BASE_OPTIMIZER, "lr": rate[BASE_OPTIMIZER], "schedule": s,
                                          "schedule_options": options}
+    floor_lr = rate.get(BASE_OPTIMIZER, _resolved_lr(_base(p), BASE_OPTIMIZER))
+    # the floor every net must beat: the linear model, SGD + momentum at momentum's constant rate
+    variants[LINEAR] = {"model": "linear", "model_options": {}, "optimizer": BASE_OPTIMIZER, "lr": floor_lr}
     return Experiment(name, _base(p), variants=variants, seeds=p.seeds)
 
 
@@ -206,7 +226,8 @@ def schedule_lrs(results) -> pd.DataFrame:
     frames = []
     for rec in results.records():
         config, history = rec.get("config") or {}, rec.get("history") or []
-        if config.get("optimizer") != BASE_OPTIMIZER or rec.get("status") not in FINISHED or not history:
+        if (config.get("optimizer") != BASE_OPTIMIZER or rec.get("variant") == LINEAR
+                or rec.get("status") not in FINISHED or not history):
             continue
         if config.get("schedule") == "plateau":
             curve = _epoch_rates(history)
@@ -230,6 +251,18 @@ def _epoch_rates(history: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({"step": steps, "lr": lrs})
 
 
+def tracks(p: Params = Params()) -> list[Track]:
+    """The headline differences followed over training: momentum − SGD in training loss (the optimizer headline),
+    and each schedule − the constant rate in validation error (the split that stands in for the test set)."""
+    out = []
+    if "sgd" in p.optimizers and "momentum" in p.optimizers:
+        out.append(Track("momentum − sgd, training loss", "sgd", "momentum", CLAIMS["momentum"], metric="loss"))
+    for s in (s for s in SCHEDULE_NAMES if s in p.schedules):
+        out.append(Track(f"{s} schedule − constant rate, validation error", BASE_OPTIMIZER, schedule_variant(s),
+                         CLAIMS["cyclic" if s == "cyclic" else "schedule"], split="val"))
+    return out
+
+
 def summary_rows(runs: pd.DataFrame, p: Params, range_frame: pd.DataFrame | None = None) -> list[Row]:
     """Optimizer and schedule comparisons beside the papers' claims, and the range test's suggestion.
 
@@ -241,10 +274,11 @@ def summary_rows(runs: pd.DataFrame, p: Params, range_frame: pd.DataFrame | None
     Returns:
         For each claim of :data:`OPTIMIZER_CLAIMS` whose optimizers are both in ``p.optimizers``, the difference
         in final training loss (paired by seed; the first, momentum − SGD, is the headline; judged early); each
-        schedule's test error minus the constant rate's (one-sided paired t; judged on trained nets, the cyclic
-        rate's early); each optimizer's test error with its learning rate and the range test's two suggestions
-        (not comparable: no reference on this data and budget).
+        schedule's test error minus the constant rate's (one-sided paired t; judged early: a claim about this
+        budget, since the constant rate never decays); each optimizer's test error with its learning rate and the
+        range test's two suggestions (not comparable: no reference on this data and budget); the linear floor.
     """
+    runs = with_floor(runs)
     rows = [_loss_row(runs, a, b, claim, text, headline=k == 0)
             for k, (a, b, claim, text) in enumerate(OPTIMIZER_CLAIMS) if a in p.optimizers and b in p.optimizers]
     for s in (s for s in SCHEDULE_NAMES if s in p.schedules):
@@ -263,6 +297,7 @@ def summary_rows(runs: pd.DataFrame, p: Params, range_frame: pd.DataFrame | None
                                  f"{steep:.3g} / {low:.3g}", f"AlexNet used {ref.value:g} ({ref.source})",
                                  f"{len(range_frame)} iterations, one seed; a starting point to try, "
                                  "not a measurement"))
+    rows.append(floor_row(runs, [*p.optimizers, *(schedule_variant(s) for s in p.schedules)]))
     return rows
 
 
@@ -357,17 +392,22 @@ def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
              "the training cost curves (Kingma & Ba Fig. 3)"),
             ("schedules", ", ".join(p.schedules) or "none",
              "step ÷10 (ResNet), plateau ÷10 (AlexNet), cosine (SGDR), triangular cycles (CLR)"),
+            ("schedule claims judged on", "the test error at this budget, against a constant rate: a claim about "
+             "the budget, judged early (a constant rate never decays, so its runs cannot converge)",
+             "final errors after training to the end of each schedule"),
+            ("floor", "a linear model on the same data and budget, shown beside the arms", "—"),
             ("weight decay", f"{p.weight_decay:g}", f"{OPTIMIZATION['alexnet_lr'].source}: 5e-4"),
             ("LR range test", f"{p.range_steps} iterations, rate growing geometrically from {p.range_min_lr:g} to "
                               f"{p.range_max_lr:g}, one seed",
              "Smith 2017 §3.3: a few epochs with the rate growing linearly"),
             ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per setting")]
     if runs is not None and "status" in runs:
-        rows.append(("convergence", converged_text(runs), "trained to convergence"))
+        rows.append(("convergence", converged_text(runs, [v for v in runs["variant"].unique() if v != LINEAR]),
+                     "trained to convergence"))
     return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "the papers"])
 
 
 __all__ = ["BASE_OPTIMIZER", "CLAIMS", "NOTEBOOK", "OPTIMIZER_CLAIMS", "OPTIMIZER_NAMES", "PRESETS", "Params",
            "SCHEDULE_CLAIMS", "SCHEDULE_NAMES", "WORKERS", "difference_figures", "differences", "experiment",
            "plot_lr_range", "plot_schedules", "range_test", "rates", "run", "schedule_lrs", "schedule_variant",
-           "settings_table", "summary_rows"]
+           "settings_table", "summary_rows", "tracks"]

@@ -65,8 +65,11 @@ EVERY = opt.Params(optimizers=opt.OPTIMIZER_NAMES, schedules=opt.SCHEDULE_NAMES)
 def test_experiment_grid_and_stated_rates():
     p = EVERY.replace(seeds=(0, 1), subset=100, epochs=2, lrs={"adam": 3e-4}, plateau_patience=2)
     exp = opt.experiment(p)
-    assert list(exp.variants) == [*opt.OPTIMIZER_NAMES, *(f"momentum+{s}" for s in opt.SCHEDULE_NAMES)]
-    assert len(exp.runs()) == 24  # every config checked by RunConfig
+    assert list(exp.variants) == [*opt.OPTIMIZER_NAMES, *(f"momentum+{s}" for s in opt.SCHEDULE_NAMES), "linear"]
+    assert len(exp.runs()) == 26  # every config checked by RunConfig
+    floor = exp.config("linear", 0)  # the floor: the linear model with SGD + momentum at momentum's constant rate
+    assert (floor["model"], floor["model_options"], floor["optimizer"], floor["lr"], floor["schedule"]) == \
+        ("linear", {}, "momentum", 0.01, "constant")
     table = opt.settings_table(p)
     assert table.loc[list(opt.OPTIMIZER_NAMES), "lr"].tolist() == [0.01, 0.01, 0.01, 0.01, 1.0, 1e-3, 3e-4]
     assert table.loc["nesterov", "momentum"] == 0.9 and table.loc["sgd", "momentum"] == 0.0
@@ -129,7 +132,7 @@ def test_schedule_lrs_from_a_store(tmp_path):
     results = run_experiment(exp, root=tmp_path, train_fn=_fake_fit, progress=False)
     lrs = opt.schedule_lrs(results)
     assert list(lrs.columns) == ["variant", "seed", "step", "lr"]
-    assert sorted(set(lrs["variant"])) == ["momentum", "momentum+plateau", "momentum+step"]  # not adam
+    assert sorted(set(lrs["variant"])) == ["momentum", "momentum+plateau", "momentum+step"]  # not adam, not the floor
     step = lrs[(lrs["variant"] == "momentum+step") & (lrs["seed"] == 0)]
     np.testing.assert_allclose(step["lr"], lr_curve("step", 30, base_lr=0.01)["lr"])  # 30 = the run's last step
     plateau = lrs[lrs["variant"] == "momentum+plateau"]
@@ -150,7 +153,8 @@ def _runs():
               "adagrad": ([0.2, 0.21, 0.22], [0.2] * 3, 0.01),
               "adam": ([0.3, 0.32, 0.34], [0.19, 0.2, 0.21], 0.001),
               "momentum+step": ([0.4] * 3, [0.15, 0.16, 0.17], 0.01),
-              "momentum+cyclic": ([0.4] * 3, [0.25, 0.26, 0.27], 0.01)}
+              "momentum+cyclic": ([0.4] * 3, [0.25, 0.26, 0.27], 0.01),
+              "linear": ([0.45] * 3, [0.205] * 3, 0.01)}
     return runs_frame({v: {"train_loss": loss, "test_error": test, "lr": [lr] * 3}
                        for v, (loss, test, lr) in values.items()})
 
@@ -183,9 +187,11 @@ def test_summary_rows_on_hand_made_runs():
     assert rows[6].measured.startswith("31.00 ± ") and rows[6].verdict == "not comparable"
     assert rows[11].measured == "0.001 / 0.01" and rows[11].reference.startswith("AlexNet used 0.01")
     assert rows[11].verdict == "not comparable"
-    assert len(opt.summary_rows(_runs(), RAN)) == 11  # no range test: no row for it
-    # the optimizer claims are about speed (judged early), the schedules' about trained nets, the cyclic one's speed
-    assert [r.judged_at for r in rows[:6]] == ["early"] * 4 + ["trained", "early"]
+    assert rows[12].quantity.startswith("test error, linear model (the floor") and rows[12].verdict == "not comparable"
+    assert rows[12].measured == "20.50 %; 12 of 21 arm runs beat it"  # sgd 0, momentum 1, nesterov/adagrad/adam/step 3
+    assert len(opt.summary_rows(_runs(), RAN)) == 12  # no range test: no row for it
+    # every claim is judged early: the optimizers' are about speed, the schedules' about this budget
+    assert [r.judged_at for r in rows[:6]] == ["early"] * 6
 
 
 def test_nesterov_row_is_inconclusive_when_the_spread_straddles_the_margin():
@@ -200,7 +206,8 @@ def test_summary_rows_with_few_variants():
     runs = _runs()
     p = opt.Params(optimizers=("sgd", "adam"), schedules=())
     rows = opt.summary_rows(runs[runs["variant"].isin(["sgd", "adam"])].drop(columns="lr"), p)
-    assert [r.quantity for r in rows] == ["test error, sgd", "test error, adam"]
+    assert [r.quantity for r in rows] == ["test error, sgd", "test error, adam", "test error, linear model (the floor)"]
+    assert rows[2].measured == "no finished linear run"
 
 
 def test_plot_lr_range():
@@ -210,12 +217,21 @@ def test_plot_lr_range():
     assert ax.get_ylim()[1] == pytest.approx(2 * (1 + math.tanh(2)) * 1.05)  # twice the first loss, not the blow-up
 
 
-def test_trained_schedule_rows_wait_for_converged_runs():
+def test_schedule_rows_are_judged_at_the_budget_not_on_converged_runs():
     rows = opt.summary_rows(_runs().assign(converged=False), RAN)  # constant rates never decay: none converged
-    assert rows[4].verdict == "not converged" and rows[4].converged is False  # step schedule: about trained nets
+    assert rows[4].verdict == "agrees" and rows[4].converged is False  # step vs constant: a claim about this budget
     assert rows[0].verdict == "agrees" and rows[0].converged is False  # speed claims are judged during training
     assert rows[5].verdict == "disagrees"  # cyclic: "sooner", a speed claim
-    assert opt.summary_rows(_runs().assign(converged=True), RAN)[4].verdict == "agrees"
+    assert all(c.judged_at == "early" for c in opt.CLAIMS.values())
+
+
+def test_tracks_follow_the_headline_differences():
+    tracks = opt.tracks(RAN)
+    assert [(t.a, t.b, t.split, t.metric) for t in tracks] == [
+        ("sgd", "momentum", "train", "loss"), ("momentum", "momentum+step", "val", "error"),
+        ("momentum", "momentum+cyclic", "val", "error")]
+    assert tracks[0].claim is opt.CLAIMS["momentum"] and tracks[2].claim is opt.CLAIMS["cyclic"]
+    assert opt.tracks(opt.Params(optimizers=("adam", "momentum"), schedules=())) == []
 
 
 def test_difference_figures_by_kind():
@@ -231,5 +247,6 @@ def test_differences_follow_the_parameters():
     assert table.loc["training", "here"] == "6 epochs × 15 iterations of batch 32"
     assert table.loc["optimizers and rates", "here"] == "sgd 0.01, momentum 0.01, nesterov 0.01, adagrad 0.01, adam 0.003"
     assert table.loc["schedules", "here"] == "step"
+    assert "judged early" in table.loc["schedule claims judged on", "here"]
     runs = _runs().assign(converged=False)
     assert opt.differences(opt.Params(), runs).set_index("").loc["convergence", "here"].startswith("0 of 21 runs")
