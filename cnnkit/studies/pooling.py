@@ -10,6 +10,17 @@ The grid trains ``alexnet_cifar`` (AlexNet's CIFAR net) with every pooling layer
 ``pooling`` option: ``"overlap"`` (max 3x3/2), ``"max"`` (max 2x2/2), ``"avg"`` and
 ``"stochastic"`` (2x2/2). Its pools are 'same'-padded, so all variants see the same map sizes and
 have the same parameters: only the pooling differs.
+
+The claims are about the final error of trained nets, so every run ends its schedule inside its
+budget: the rate is divided by 10 at 50 % and 75 % of the iterations (``schedule="step"``, He et
+al.'s; the budget-aware form of AlexNet's "divide by 10 when the validation error stops improving",
+which a run of a few hundred iterations never triggers). Runs are counted in iterations and log a
+point every ``log_every`` of them, so the convergence measure (:mod:`cnnkit.train.convergence`) and
+the verdict over training (:func:`tracks`) have points to read; a quarter of the run is a whole
+number of points, so each ÷10 starts a logging interval and the last quarter's points all follow the
+last one. A linear model on the same data and budget is the floor every arm must beat
+(:data:`~cnnkit.studies._common.LINEAR`); an arm that does not has learnt nothing the claim could be
+about, and its rows read "not converged".
 """
 
 from __future__ import annotations
@@ -21,18 +32,27 @@ import numpy as np
 import pandas as pd
 
 from cnnkit.ablation import Experiment
+from cnnkit.ablation.over_training import Track
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import ALEXNET, POOLING
-from cnnkit.studies._common import (absolute_row, base_config, checked_variants, converged_text, diff_row, finished,
-                                    mean_text, run_grid)
+from cnnkit.studies._common import (LINEAR, absolute_row, base_config, check_iterations, checked_variants,
+                                    converged_text, diff_row, finished, floor_row, mean_text, run_grid, with_floor)
 from cnnkit.studies._spec import StudyParams
 
 POOLINGS = ("overlap", "max", "avg", "stochastic")
 _LABELS = {"overlap": "overlapping max 3x3/2", "max": "max 2x2/2", "avg": "average 2x2/2",
            "stochastic": "stochastic 2x2/2"}
 MODEL = "alexnet_cifar"  # AlexNet's CIFAR net; its 'same'-padded pools give every pooling the same map sizes
-RECIPE = "alexnet"  # SGD momentum 0.9, lr 0.01, weight decay 5e-4, ÷10 on plateau (AlexNet §5)
+RECIPE = "alexnet"  # SGD momentum 0.9, lr 0.01, weight decay 5e-4 (AlexNet §5); the schedule is a parameter
+# What each budget-aware (or not) schedule does, for the what-differs tables of the studies that train with one.
+SCHEDULE_TEXT = {
+    "step": "÷10 at 50 % and 75 % of the iterations (He et al.'s step decay): a budget-aware form of AlexNet's, "
+            "whose plateaus a short run never reaches",
+    "linear": "linear decay to zero at the last iteration (Li, Yumer & Ramanan 2020, Budgeted Training)",
+    "plateau": "÷10 when the validation error stops improving (AlexNet's)",
+    "constant": "constant: the rate never decays, so no run can converge",
+}
 
 NOTEBOOK = "04_pooling"
 WORKERS = 2  # training processes of the grid
@@ -54,9 +74,11 @@ class Params(StudyParams):
     poolings: tuple[str, ...] = ("overlap", "max")  # the paper's pair, max 3x3/2 vs 2x2/2; may add "avg", "stochastic"
     seeds: tuple[int, ...] = (0, 1, 2, 3)  # runs are paired by seed (same subset, same data order in every arm)
     subset: int | None = 2400  # training examples, class-balanced (None: all)
-    eval_subset: int | None = 2000  # validation and test examples (None: as subset); more test images, less noise
+    eval_subset: int | None = 1000  # validation and test examples (None: as subset); val is scored at every point
     resolution: int | None = 16  # images resized to 16x16 (maps 16 → 8 → 4 → 2; None: native)
-    epochs: int = 2  # passes over the training subset; AlexNet: about 90
+    iterations: int = 120  # training iterations, 4k x log_every for the step schedule; AlexNet: ~90 epochs
+    log_every: int = 15  # iterations per logged point; each ÷10 of the step schedule starts an interval
+    schedule: str = "step"  # ÷10 at 50 % and 75 % of the iterations (budget-aware); AlexNet: "plateau"
     gap_row: bool = False  # judge "overlapping overfits less": needs runs long enough to overfit (preset paper)
     batch_size: int = 32  # more updates per image for short runs; the paper (and preset paper): 128
     augment: str = "none"  # AlexNet: random crops and mirror images ("alexnet")
@@ -68,36 +90,52 @@ class Params(StudyParams):
         checked_variants(self.poolings, f"poolings must include 'overlap' and 'max' once each and may add 'avg' "
                                         f"and 'stochastic' (choices {list(POOLINGS)})",
                          choices=POOLINGS, required=("overlap", "max"))
+        check_iterations(self.iterations, self.log_every)
 
 
 # The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
 PRESETS = {
     # COMMON's tiny budget on the paper's pair only (overlapping vs non-overlapping max), the quick grid;
     # avg/stochastic pooling are layer-tested.
-    "smoke": {},
-    # Krizhevsky et al. 2012 §3.4 measured on ImageNet; CIFAR-10 is Zeiler & Fergus' stochastic-pooling set.
-    "paper": {"dataset": "cifar10", "epochs": 100, "poolings": ("overlap", "max", "avg", "stochastic"),
-              "gap_row": True, "resolution": None},
+    # Two seeds: the fewest the verdict over training can pair.
+    "smoke": {"iterations": 20, "log_every": 10, "seeds": (0, 1)},
+    # The quick design trained 5x longer on 5x the images (on a 2-core CPU, within the hour): do the nets beat
+    # the linear floor and keep their verdicts?
+    "long": {"iterations": 800, "log_every": 40, "subset": 12000, "eval_subset": 2000},
+    # Krizhevsky et al. 2012 §3.4 measured on ImageNet; CIFAR-10 is Zeiler & Fergus' stochastic-pooling set:
+    # 100 epochs of 45k images, one logged point per epoch (the plateau's patience counts epochs).
+    "paper": {"dataset": "cifar10", "iterations": 35100, "log_every": 351, "schedule": "plateau",
+              "poolings": ("overlap", "max", "avg", "stochastic"), "gap_row": True, "resolution": None},
 }
 
 
 def experiment(p: Params = Params(), *, name: str = "pooling") -> Experiment:
-    """The same net (:data:`MODEL`) with each pooling of ``p.poolings`` × seeds.
+    """The same net (:data:`MODEL`) with each pooling of ``p.poolings`` × seeds, and the linear floor.
 
     Each variant is named after the pooling it passes as the model's ``pooling`` option
-    (``'overlap'``, ``'max'``, ``'avg'``, ``'stochastic'``); ``p.norm`` is its ``norm`` option.
+    (``'overlap'``, ``'max'``, ``'avg'``, ``'stochastic'``); ``p.norm`` is its ``norm`` option. Every run
+    trains ``p.iterations`` with ``p.schedule``, one logged point every ``p.log_every``. The variant
+    :data:`LINEAR` is the suite's linear model on the same data and budget.
     """
-    base = base_config(model=MODEL, dataset=p.dataset, subset=p.subset, epochs=p.epochs, batch_size=p.batch_size,
-                       augment=p.augment, bn_momentum=p.bn_momentum, recipe=RECIPE, resolution=p.resolution,
-                       eval_subset=p.eval_subset)
+    base = base_config(model=MODEL, dataset=p.dataset, subset=p.subset, epochs=p.iterations // p.log_every,
+                       steps_per_epoch=p.log_every, batch_size=p.batch_size, augment=p.augment,
+                       bn_momentum=p.bn_momentum, recipe=RECIPE, resolution=p.resolution, eval_subset=p.eval_subset,
+                       schedule=p.schedule)
     base["model_options"] = {"norm": p.norm}
     variants = {pool: {"model_options.pooling": pool} for pool in p.poolings}
+    variants[LINEAR] = {"model": "linear", "model_options": {}}  # the floor every net must beat
     return Experiment(name, base, variants=variants, seeds=p.seeds)
 
 
 def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
     """Train :func:`experiment` of ``p`` in ``workers`` processes; finished runs are kept, interrupted ones resume."""
     return run_grid(experiment(p), root, workers=workers, **kwargs)
+
+
+def tracks(p: Params = Params()) -> list[Track]:
+    """The headline difference followed over training: overlapping − non-overlapping max pooling in validation
+    error (the split that stands in for the test set while training), judged by the headline's claim."""
+    return [Track("overlap − max, validation error", "max", "overlap", CLAIMS["overlap"], split="val")]
 
 
 def _gap(runs: pd.DataFrame) -> pd.DataFrame:
@@ -159,8 +197,9 @@ def summary_rows(runs: pd.DataFrame, p: Params = Params()) -> list[Row]:
         ``overlap − max`` test error (headline; :data:`CLAIMS`: negative); the gap row if ``p.gap_row`` and
         ``train_error`` was recorded; ``stochastic − max`` and ``stochastic − avg`` test error (Zeiler &
         Fergus: negative) where both arms are in ``p.poolings``; each pooling's test error (not comparable:
-        another data set and budget).
+        another data set and budget); the linear floor beside the arms.
     """
+    runs = with_floor(runs)
     gain = ALEXNET["overlap_pool_top1_gain"]
     rows = [diff_row(runs, "max", "overlap", "test_error",
                      quantity="test error, overlapping 3x3/2 − non-overlapping 2x2/2",
@@ -180,14 +219,15 @@ def summary_rows(runs: pd.DataFrame, p: Params = Params()) -> list[Row]:
     refs = {"stochastic": stochastic.text()}
     rows += [absolute_row(f"test error, {_LABELS[v]}", mean_text(runs, v, "test_error"), refs.get(v, "—"))
              for v in p.poolings]
+    rows.append(floor_row(runs, p.poolings))
     return rows
 
 
 def iterations(p: Params) -> str:
-    """The training iterations of a run with ``p``, as text (full batches: ``subset // batch_size`` per epoch)."""
+    """The training of a run with ``p``, as text: iterations, and the passes over the subset they make."""
     if p.subset is None:
-        return f"{p.epochs} epochs of the whole training split"
-    return f"{p.epochs} × {p.subset // p.batch_size} = {p.epochs * (p.subset // p.batch_size)} iterations"
+        return f"{p.iterations} iterations"
+    return f"{p.iterations} iterations (≈ {p.iterations * p.batch_size / p.subset:.1f} passes over the subset)"
 
 
 def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -202,12 +242,14 @@ def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
             ("net", f"{MODEL} (AlexNet's CIFAR net), normalisation {p.norm}", "AlexNet: 5 conv + 3 FC layers, LRN"),
             ("poolings compared", arms, "overlapping max 3x3/2 vs max 2x2/2 (Zeiler & Fergus: max, avg, stochastic)"),
             ("training", f"{iterations(p)} of batch {p.batch_size}, recipe {RECIPE}",
-             "about 90 epochs of batch 128, SGD momentum 0.9, lr 0.01 ÷10 on plateau"),
+             "about 90 epochs of batch 128, SGD momentum 0.9, lr 0.01"),
+            ("schedule", SCHEDULE_TEXT.get(p.schedule, p.schedule), "÷10 when the validation error stopped improving"),
             ("augmentation", p.augment, "random 224x224 crops, mirror images, PCA colour jitter"),
             ("overfitting claim", "judged (gap_row)" if p.gap_row else "not judged (gap_row False)",
              "'slightly more difficult to overfit', no number"),
             ("what is judged", "the direction of overlap − max, paired by seed", "−0.4 pp top-1, −0.3 pp top-5"),
-            ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per setting")]
+            ("seeds", f"{len(p.seeds)}, paired (same seed, same data order)", "one run per setting"),
+            ("floor", "a linear model on the same data and budget: every arm must beat it", "—")]
     if runs is not None and "status" in runs:
-        rows.append(("convergence", converged_text(runs), "trained to convergence"))
+        rows.append(("convergence", converged_text(runs, p.poolings), "trained to convergence"))
     return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "Krizhevsky et al. 2012"])
