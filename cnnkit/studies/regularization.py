@@ -10,6 +10,17 @@ same baseline: on the train–test gap and on the test error, over seeds.
 The training error of the gap is measured on the training images in inference mode (no
 dropout, no augmentation, BN moving statistics; :func:`fit_with_train_error`): Keras' running
 training error is taken with dropout and augmentation on, which would hide the overfitting.
+
+The gap and the errors are claims about trained nets, so every run must finish learning within its
+budget: the learning rate is divided by 10 at 50 % and 75 % of the iterations (``schedule="step"``,
+He et al.'s schedule; the budget-aware form of AlexNet's "divide by 10 when the validation error
+stops improving", whose plateaus a short run never reaches). Runs are counted in iterations of
+AlexNet's batch of 128 and log a point every ``log_every`` iterations, so the convergence measure
+and the verdict over training (:func:`tracks`) have points to read (a quarter of the run is a whole
+number of points, so each ÷10 starts a logging interval and the last quarter's points all follow the
+last one). A linear model on the same data and budget is the floor every arm must beat
+(:data:`~cnnkit.studies._common.LINEAR`): a regularised net that does not has learnt nothing the
+claim could be about, and its rows read "not converged".
 """
 
 from __future__ import annotations
@@ -25,12 +36,15 @@ import pandas as pd
 
 from cnnkit._status import DONE
 from cnnkit.ablation import Experiment, format_mean_ci, summarize
+from cnnkit.ablation.over_training import Track
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.notebook.report import Row
 from cnnkit.reference import REGULARIZATION
-from cnnkit.studies._common import base_config, checked_variants, converged_text, diff_row, run_grid
+from cnnkit.studies._common import (LINEAR, base_config, check_iterations, checked_variants, converged_text, diff_row,
+                                    floor_row, run_grid, with_floor)
 from cnnkit.studies._spec import StudyParams
 from cnnkit.studies.activations import speed_row
+from cnnkit.studies.pooling import SCHEDULE_TEXT
 
 VARIANTS = ("none", "dropout", "l2", "l1", "batch_norm", "aug_resnet_cifar", "aug_alexnet", "aug_alexnet_no_pca")
 # LeNet-5 made AlexNet-like: ReLU, max pooling, two hidden fully connected layers (where AlexNet has dropout).
@@ -74,10 +88,11 @@ class Params(StudyParams):
     seeds: tuple[int, ...] = (0, 1, 2)  # runs are paired by seed (same training images, same data order in every arm)
     subset: int | None = 500  # training examples, class-balanced: a small training set overfits within minutes
     eval_subset: int | None = 1000  # validation and test examples (None: as subset)
-    epochs: int = 10  # passes over the training subset, in batches of batch_size
-    batch_size: int = 32  # AlexNet (and preset paper): 128
+    iterations: int = 160  # training iterations, 4k x log_every for the step schedule; AlexNet: ~90 epochs
+    log_every: int = 20  # iterations per logged point; each ÷10 of the step schedule starts an interval
+    batch_size: int = 128  # AlexNet's
     lr: float | None = 0.03  # SGD + momentum 0.9 as in AlexNet; its rate was 0.01 (preset paper); None: the recipe's
-    schedule: str = "constant"  # AlexNet: "plateau", divide by 10 when the validation error stalls
+    schedule: str = "step"  # ÷10 at 50 % and 75 % of the iterations (budget-aware); AlexNet: "plateau"
     dropout: float = 0.5  # AlexNet's rate, after both hidden dense layers
     l2: float = 5e-3  # L2 weight decay (gradient l2·w): 10x AlexNet's 5e-4 because the run is short
     l1: float = 2e-4  # L1 penalty (gradient l1·sign(w)); not in AlexNet
@@ -92,15 +107,22 @@ class Params(StudyParams):
                          at_least=2)
         if not 0 < self.target_error < 1:
             raise ValueError(f"target_error is a training error in (0, 1), e.g. 0.2; got {self.target_error!r}")
+        check_iterations(self.iterations, self.log_every)
 
 
 # The notebook's presets: only what each changes from Params (cnnkit.studies._spec.COMMON adds the shared ones).
 PRESETS = {
     # One run per code path: the baseline, a model option (dropout), the L1 penalty, an augmentation.
-    "smoke": {"variants": ("none", "dropout", "l1", "aug_alexnet")},
-    # AlexNet §5 on CIFAR-10: SGD momentum 0.9, lr 0.01 ÷10 on plateau, wd 5e-4, ~90 epochs; a wider LeNet.
-    "paper": {"dataset": "cifar10", "epochs": 90, "lr": 0.01, "schedule": "plateau", "l2": 5e-4, "l1": 5e-5,
-              "target_error": 0.25, "width": 4.0, "variants": VARIANTS},
+    # Two seeds: the fewest the verdict over training can pair.
+    "smoke": {"variants": ("none", "dropout", "l1", "aug_alexnet"), "iterations": 20, "log_every": 10,
+              "seeds": (0, 1)},
+    # The quick design trained 5x longer (on a 2-core CPU, within the hour): do the regularised arms, which learn
+    # slower, beat the floor and keep their verdicts?
+    "long": {"iterations": 800, "log_every": 40},
+    # AlexNet §5 on CIFAR-10: SGD momentum 0.9, lr 0.01 ÷10 on plateau, wd 5e-4, ~90 epochs of 45k images (one logged
+    # point per epoch, so the plateau's patience counts epochs); a wider LeNet.
+    "paper": {"dataset": "cifar10", "iterations": 31590, "log_every": 351, "lr": 0.01, "schedule": "plateau",
+              "l2": 5e-4, "l1": 5e-5, "target_error": 0.25, "width": 4.0, "variants": VARIANTS},
 }
 
 
@@ -125,14 +147,19 @@ def variant_overrides(variant: str, p: Params = Params()) -> dict[str, Any]:
 def experiment(p: Params = Params(), *, name: str = "regularization") -> Experiment:
     """LeNet-5 (ReLU, max pooling) without any regulariser, and with each one of ``p.variants`` alone, × seeds.
 
-    Every run uses :data:`RECIPE` (SGD momentum 0.9) at ``p.lr`` with ``p.schedule`` and records the first
-    iteration its running training error reaches ``p.target_error`` (the dropout convergence row).
+    Every run uses :data:`RECIPE` (SGD momentum 0.9) at ``p.lr`` with ``p.schedule`` for ``p.iterations``
+    (one logged point every ``p.log_every``) and records the first iteration its running training error
+    reaches ``p.target_error`` (the dropout convergence row). The variant :data:`LINEAR` is the floor: the
+    linear model on the same data and budget.
     """
-    base = base_config(model="lenet5", dataset=p.dataset, subset=p.subset, epochs=p.epochs, batch_size=p.batch_size,
-                       augment="none", bn_momentum=p.bn_momentum, recipe=RECIPE,
-                       model_options={**MODEL_OPTIONS, "width": p.width}, weight_decay=0.0, schedule=p.schedule,
-                       target_train_error=p.target_error, lr=p.lr, eval_subset=p.eval_subset)
-    return Experiment(name, base, variants={v: variant_overrides(v, p) for v in p.variants}, seeds=p.seeds)
+    base = base_config(model="lenet5", dataset=p.dataset, subset=p.subset, epochs=p.iterations // p.log_every,
+                       steps_per_epoch=p.log_every, batch_size=p.batch_size, augment="none",
+                       bn_momentum=p.bn_momentum, recipe=RECIPE, model_options={**MODEL_OPTIONS, "width": p.width},
+                       weight_decay=0.0, schedule=p.schedule, target_train_error=p.target_error, lr=p.lr,
+                       eval_subset=p.eval_subset)
+    variants = {v: variant_overrides(v, p) for v in p.variants}
+    variants[LINEAR] = {"model": "linear", "model_options": {}}  # the floor every net must beat
+    return Experiment(name, base, variants=variants, seeds=p.seeds)
 
 
 def run(p: Params, root: str, *, workers: int = WORKERS, **kwargs):
@@ -245,6 +272,14 @@ def _dropout_row(runs: pd.DataFrame, history: pd.DataFrame) -> Row:
 HEADLINE_GAPS = ("dropout", "aug_alexnet")  # AlexNet's two remedies for "substantial overfitting"
 
 
+def tracks(p: Params = Params()) -> list[Track]:
+    """The headline regularisers followed over training: ``v − none`` in validation error (the split that stands
+    in for the test set), judged by the test-error claim. The gap itself needs the training error in inference
+    mode, which is measured once, at the end; the running training error has dropout and augmentation on."""
+    return [Track(f"{v} − none, validation error", "none", v, CLAIMS["test"], split="val")
+            for v in HEADLINE_GAPS if v in p.variants]
+
+
 def summary_rows(runs: pd.DataFrame, p: Params, history: pd.DataFrame) -> list[Row]:
     """Each regulariser's effect against the baseline, beside AlexNet's claims (runs paired by seed).
 
@@ -259,9 +294,9 @@ def summary_rows(runs: pd.DataFrame, p: Params, history: pd.DataFrame) -> list[R
         (``variant − none``, :data:`CLAIMS` ``gap``/``test``: both shrink; the gap rows of dropout and
         AlexNet's augmentation are headlines); for ``l2`` also the training error (AlexNet §5: weight
         decay lowers it); the PCA-jitter effect (``aug_alexnet − aug_alexnet_no_pca``) if both ran; the
-        dropout convergence row (iterations to ``p.target_error``, judged early) if dropout ran.
+        dropout convergence row (iterations to ``p.target_error``, judged early) if dropout ran; the linear floor.
     """
-    runs = add_gap(runs)
+    runs = with_floor(add_gap(runs))
     rows: list[Row] = []
     for v in (v for v in VARIANTS if v in p.variants and v != "none"):
         gap_ref, test_ref = _REFERENCES[v]
@@ -283,6 +318,7 @@ def summary_rows(runs: pd.DataFrame, p: Params, history: pd.DataFrame) -> list[R
                              expect=CLAIMS["pca"], note="on 1-channel images the jitter is an intensity shift"))
     if "dropout" in p.variants:
         rows.append(_dropout_row(runs, history))
+    rows.append(floor_row(runs, p.variants))
     return rows
 
 
@@ -296,7 +332,6 @@ def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
 
     With the ``runs`` frame, a row says how many of the runs converged (:func:`converged_text`).
     """
-    per_epoch = f"{p.subset // p.batch_size} iterations" if p.subset else "the whole training split"
     weights = [f"{v} {x:g}" for v, x in (("l2", p.l2), ("l1", p.l1)) if v in p.variants]
     augments = [v[len("aug_"):] for v in p.variants if v.startswith("aug_")]
     rows = [("data", f"{p.dataset}, {p.subset or 'all'} training images",
@@ -305,9 +340,11 @@ def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
              "AlexNet: 5 conv + 3 FC layers, 60M parameters"),
             ("design", f"each regulariser alone against 'none': {', '.join(p.variants)}",
              "all together: augmentation, dropout and weight decay in one net"),
-            ("training", f"{p.epochs} epochs × {per_epoch} of batch {p.batch_size}, SGD momentum 0.9, "
-                         f"lr {p.lr if p.lr is not None else 'of the recipe'}, schedule {p.schedule}",
-             "about 90 epochs of batch 128, SGD momentum 0.9, lr 0.01 ÷10 on plateau"),
+            ("training", f"{p.iterations} iterations of batch {p.batch_size}, SGD momentum 0.9, "
+                         f"lr {p.lr if p.lr is not None else 'of the recipe'}",
+             "about 90 epochs of batch 128, SGD momentum 0.9, lr 0.01"),
+            ("schedule", SCHEDULE_TEXT.get(p.schedule, p.schedule),
+             "÷10 when the validation error stopped improving (three times in about 90 epochs)"),
             ("dropout", f"{p.dropout:g} after both hidden dense layers" if "dropout" in p.variants else "not run",
              "0.5 in the first two FC layers"),
             ("weight penalties", ", ".join(weights) or "not run", "L2 5e-4 in every run"),
@@ -315,12 +352,13 @@ def differences(p: Params, runs: pd.DataFrame | None = None) -> pd.DataFrame:
              "random 224x224 crops, mirror images, PCA colour jitter (RGB)"),
             ("dropout's cost in iterations", f"iterations until the running training error ≤ {p.target_error:g}",
              "'roughly doubles the number of iterations required to converge'"),
-            ("seeds", f"{len(p.seeds)}, paired (same seed, same images and data order)", "one run per setting")]
+            ("seeds", f"{len(p.seeds)}, paired (same seed, same images and data order)", "one run per setting"),
+            ("floor", "a linear model on the same data and budget: every arm must beat it", "—")]
     if runs is not None and "status" in runs:
-        rows.append(("convergence", converged_text(runs), "trained to convergence"))
+        rows.append(("convergence", converged_text(runs, p.variants), "trained to convergence"))
     return pd.DataFrame([(k, str(a), str(b)) for k, a, b in rows], columns=["", "here", "Krizhevsky et al. 2012"])
 
 
 __all__ = ["CLAIMS", "CLEAN_TRAIN", "CleanTrainError", "MODEL_OPTIONS", "NOTEBOOK", "PRESETS", "Params", "VARIANTS",
            "WORKERS", "add_gap", "differences", "error_rows", "experiment", "fit_with_train_error", "gap_table", "run",
-           "summary_rows", "variant_overrides"]
+           "summary_rows", "tracks", "variant_overrides"]

@@ -5,6 +5,7 @@ import types
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from study_frames import history_frame, runs_frame
 
@@ -18,12 +19,17 @@ from cnnkit.train.optimizers import decay_variables
 
 def test_experiment_adds_one_regulariser_per_variant():
     exp = reg.experiment(reg.Params(variants=reg.VARIANTS, seeds=(0, 1), dropout=0.4, l2=1e-3, l1=1e-5, subset=100,
-                                    epochs=2))
-    assert list(exp.variants) == list(reg.VARIANTS)
+                                    iterations=40, log_every=10))
+    assert list(exp.variants) == [*reg.VARIANTS, "linear"]
     specs = {s.run_id: s.config for s in exp.runs()}  # every config checked by RunConfig
-    assert len(specs) == 16
+    assert len(specs) == 18
     none = specs["none__s0"]
     assert none["model"] == "lenet5" and none["weight_decay"] == 0.0 and none["augment"] == "none"
+    # 40 iterations logged every 10, the rate ÷10 at 50 % and 75 % of them (budget-aware), AlexNet's batch
+    assert (none["epochs"], none["steps_per_epoch"], none["schedule"], none["batch_size"]) == (4, 10, "step", 128)
+    floor = specs["linear__s1"]  # the floor: the linear model, everything else the baseline's
+    assert (floor["model"], floor["model_options"]) == ("linear", {})
+    assert {k for k in floor if floor[k] != specs["none__s1"].get(k)} == {"model", "model_options"}
     assert none["model_options"] == {"activation": "relu", "pooling": "max", "norm": None, "dropout": 0.0, "width": 1.0}
     assert specs["dropout__s1"]["model_options"]["dropout"] == 0.4 and specs["dropout__s1"]["seed"] == 1
     assert (specs["l2__s0"]["weight_decay"], specs["l2__s0"].get("weight_decay_kind", "l2")) == (1e-3, "l2")
@@ -32,7 +38,7 @@ def test_experiment_adds_one_regulariser_per_variant():
     assert [specs[f"aug_{a}__s0"]["augment"] for a in ("resnet_cifar", "alexnet", "alexnet_no_pca")] == \
         ["resnet_cifar", "alexnet", "alexnet_no_pca"]
     # everything else is the baseline's
-    for run_id, config in specs.items():
+    for run_id, config in ((r, c) for r, c in specs.items() if not r.startswith("linear")):
         differing = {k for k in config if config[k] != specs[f"none__s{run_id[-1]}"].get(k)}
         assert differing <= {"model_options", "weight_decay", "weight_decay_kind", "augment"}
 
@@ -46,6 +52,11 @@ def test_params_reject_bad_variants(variants):
 def test_params_reject_a_target_outside_0_1():
     with pytest.raises(ValueError, match="target_error is a training error in \\(0, 1\\)"):
         reg.Params(target_error=1.5)
+
+
+def test_params_reject_iterations_that_do_not_fill_the_log_intervals():
+    with pytest.raises(ValueError, match="iterations=50 must be a positive multiple of log_every=20"):
+        reg.Params(iterations=50)
 
 
 def test_variant_overrides():
@@ -153,7 +164,8 @@ def test_summary_rows_on_hand_made_runs():
         "train–test gap, aug_alexnet − none", "test error, aug_alexnet − none",
         "train–test gap, aug_alexnet_no_pca − none", "test error, aug_alexnet_no_pca − none",
         "test error, PCA colour jitter on − off (crops and flips in both)",
-        "iterations to the target training error, dropout − none"]
+        "iterations to the target training error, dropout − none",
+        "test error, linear model (the floor)"]
     assert by["train–test gap, dropout − none"].measured.startswith("-10.33 pp")
     assert by["train–test gap, dropout − none"].verdict == "agrees" and by["train–test gap, dropout − none"].headline
     assert by["train–test gap, dropout − none"].test.startswith("one-sided paired t")
@@ -173,18 +185,20 @@ def test_summary_rows_on_hand_made_runs():
     assert f"dropout / none ≥ {(200 + 260 + 300) / 3 / 110:.2f}x" in dropout.note
     assert dropout.reference.startswith("> 0, ≈ 2x (Krizhevsky et al. 2012, §4.2")
     # the gaps and errors are claims about trained nets, the iterations one about speed
-    assert {r.judged_at for r in rows[:-1]} == {"trained"} and dropout.judged_at == "early"
+    assert {r.judged_at for r in rows[:-2]} == {"trained"} and dropout.judged_at == "early"
+    assert rows[-1].measured == "no finished linear run" and rows[-1].verdict == "not comparable"
 
 
 def test_summary_rows_skip_absent_variants_and_handle_failures():
     runs = _runs()
     only = reg.Params(variants=("none", "l2"))
-    assert [r.quantity.split(",")[1].strip() for r in reg.summary_rows(runs, only, _history())] == ["l2 − none"] * 3
+    assert [r.quantity.split(",")[1].strip() for r in reg.summary_rows(runs, only, _history())[:-1]] == \
+        ["l2 − none"] * 3
     failed = runs_frame({"none": {"test_error": [0.2, 0.21]}, "dropout": {"test_error": [None, None]}},
                         status={"dropout": ["failed", "failed"]})
     rows = reg.summary_rows(failed, reg.Params(variants=("none", "dropout")), history_frame({"none__s0": 90}))
     assert rows[0].measured == "no finished run of none, dropout"  # no clean training error anywhere
-    assert rows[1].measured == "no finished run of dropout" and rows[-1].verdict == "inconclusive"
+    assert rows[1].measured == "no finished run of dropout" and rows[-2].verdict == "inconclusive"
 
 
 def test_trained_rows_wait_for_converged_runs_and_the_speed_row_does_not():
@@ -197,29 +211,54 @@ def test_trained_rows_wait_for_converged_runs_and_the_speed_row_does_not():
     assert rows["iterations to the target training error, dropout − none"].verdict == "agrees"
 
 
+def test_trained_rows_of_an_arm_below_the_linear_floor_read_not_converged():
+    runs = _runs().assign(converged=True)
+    floor = runs_frame({"linear": {"test_error": [0.165, 0.165, 0.165]}}).assign(converged=True)
+    rows = {r.quantity: r for r in reg.summary_rows(pd.concat([runs, floor]), RAN, _history())}
+    # dropout (15-17 %) beats the floor on two seeds of three: its rows are not judged; aug_alexnet the same
+    assert rows["train–test gap, dropout − none"].verdict == "not converged"
+    assert rows["train–test gap, l2 − none"].verdict == "not converged"  # l2 (26-28 %) never beats it
+    assert rows["test error, linear model (the floor every arm must beat)"].measured.startswith(
+        "16.50 %; 4 of 15 arm runs beat it")
+    assert rows["iterations to the target training error, dropout − none"].verdict == "agrees"  # speed: no floor
+    lower = {r.quantity: r for r in reg.summary_rows(pd.concat([runs, floor.assign(test_error=0.5)]), RAN,
+                                                     _history())}
+    assert lower["train–test gap, dropout − none"].verdict == "agrees"
+
+
+def test_tracks_follow_the_headline_regularisers_in_validation_error():
+    tracks = reg.tracks(RAN)
+    assert [(t.a, t.b, t.split, t.metric) for t in tracks] == [("none", "dropout", "val", "error"),
+                                                               ("none", "aug_alexnet", "val", "error")]
+    assert all(t.claim is reg.CLAIMS["test"] for t in tracks)
+    assert reg.tracks(reg.Params(variants=("none", "l2"))) == []
+
+
 def test_run_trains_with_the_clean_training_error(monkeypatch):
     seen = {}
     monkeypatch.setattr(reg, "run_grid", lambda exp, root, **kw: seen.update(exp=exp, root=root, **kw) or "results")
     p = reg.Params(seeds=(0,))
     assert reg.run(p, "somewhere", workers=1) == "results"
     assert seen["train_fn"] is reg.fit_with_train_error and seen["workers"] == 1
-    assert seen["exp"].seeds == (0,) and list(seen["exp"].variants) == list(p.variants)
+    assert seen["exp"].seeds == (0,) and list(seen["exp"].variants) == [*p.variants, "linear"]
     with pytest.raises(ValueError, match="trains with fit_with_train_error"):
         reg.run(p, "somewhere", train_fn=lambda config, **kw: None)
 
 
 def test_differences_follow_the_parameters():
     table = reg.differences(reg.Params()).set_index("")
-    assert table.loc["training", "here"].startswith("10 epochs × 15 iterations of batch 32")
+    assert table.loc["training", "here"].startswith("160 iterations of batch 128")
+    assert table.loc["schedule", "here"].startswith("÷10 at 50 % and 75 % of the iterations")
     assert table.loc["weight penalties", "here"] == "not run" and table.loc["augmentation", "here"] == "alexnet"
     every = reg.differences(reg.Params(variants=reg.VARIANTS)).set_index("")
     assert every.loc["weight penalties", "here"] == "l2 0.005, l1 0.0002"
     runs = _runs().assign(converged=False)
-    assert reg.differences(reg.Params(), runs).set_index("").loc["convergence", "here"].startswith("0 of 15 runs")
+    # the runs of the arms that p names (none, dropout, aug_alexnet), the floor left out
+    assert reg.differences(reg.Params(), runs).set_index("").loc["convergence", "here"].startswith("0 of 9 runs")
 
 
-def test_error_rows_leave_out_the_iterations_row():
+def test_error_rows_leave_out_the_iterations_row_and_the_floor():
     rows = reg.summary_rows(_runs(), RAN, _history())
     kept = reg.error_rows(rows)
-    assert len(kept) == len(rows) - 1 and all(r.test.endswith("α = 0.05") and "iterations" not in r.quantity
+    assert len(kept) == len(rows) - 2 and all(r.test.endswith("α = 0.05") and "iterations" not in r.quantity
                                                for r in kept)
