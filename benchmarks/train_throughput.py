@@ -143,7 +143,7 @@ def quick_preset() -> dict:
     from cnnkit.studies import data_shape, depth, resolve
 
     exp = depth.experiment(resolve(depth, "quick"))
-    options = [v["model_options"] for v in exp.variants.values()]
+    options = [v["model_options"] for v in exp.variants.values() if "depth" in v["model_options"]]  # not the floor
     (*_, channels), _ = data_shape(exp.base["dataset"], exp.base["resolution"])
     return {"models": ",".join(f"{'plain' if o['plain'] else 'resnet'}{o['depth']}" for o in options),
             "batch_sizes": str(exp.base["batch_size"]), "resolution": int(exp.base["resolution"]),

@@ -26,8 +26,12 @@ pytestmark = pytest.mark.xdist_group("wheel")
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", str(out)], cwd=ROOT,
-                   check=True, capture_output=True, text=True)
+    for attempt in (1, 2):  # one CI run under heavy load saw pip fail once here; a second failure is real
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", str(out)],
+                              cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode == 0:
+            break
+    assert proc.returncode == 0, f"pip wheel failed twice:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     (found,) = out.glob("cnnkit-*.whl")
     return found
 
