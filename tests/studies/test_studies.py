@@ -10,6 +10,7 @@ from study_frames import runs_frame
 
 from cnnkit.studies import absolute_row, conclusion, depth, diff_row, lrn, pp, relu_vs_tanh
 from cnnkit.studies._common import iterations_to_target
+from cnnkit.studies._sweep import sweep_table
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -162,69 +163,96 @@ def test_depth_started_counts_the_runs_that_left_chance():
 
 # --- 02 ReLU vs tanh ------------------------------------------------------------------------------
 
-def activation_runs(relu, tanh, converged=None):
-    runs = runs_frame({"relu": {"iterations_to_target": relu,
-                                "train_error": [0.2 + 0.01 * i for i in range(len(relu))]},
-                       "tanh": {"iterations_to_target": tanh,
-                                "train_error": [0.3 + 0.02 * i for i in range(len(tanh))]}})
+RVT = relu_vs_tanh.Params()
+OWN = relu_vs_tanh.Params(inits=("own",))
+RELU, TANH = relu_vs_tanh.arm("relu", "own"), relu_vs_tanh.arm("tanh", "own")
+RELU_N, TANH_N = relu_vs_tanh.arm("relu", "paper"), relu_vs_tanh.arm("tanh", "paper")
+
+
+def activation_runs(relu, tanh, converged=None, names=(RELU, TANH)):
+    runs = runs_frame({names[0]: {"iterations_to_target": relu,
+                                  "train_error": [0.2 + 0.01 * i for i in range(len(relu))]},
+                       names[1]: {"iterations_to_target": tanh,
+                                  "train_error": [0.3 + 0.02 * i for i in range(len(tanh))]}})
     return runs if converged is None else runs.assign(converged=converged)
 
 
-STEPS = {f"{v}__s{i}": 1000 for v in ("relu", "tanh") for i in range(3)}
-RVT = relu_vs_tanh.Params()
+STEPS = {f"{v}__s{i}": 1000 for v in (RELU, TANH, RELU_N, TANH_N) for i in range(3)}
+
+
+def test_the_arms_are_each_unit_under_each_initialisation():
+    assert relu_vs_tanh.arms(RVT) == {"relu · he_normal": ("relu", "own"), "tanh · glorot_uniform": ("tanh", "own"),
+                                      "relu · N(0, 0.01)": ("relu", "paper"), "tanh · N(0, 0.01)": ("tanh", "paper")}
+    import keras
+
+    paper = keras.initializers.get(relu_vs_tanh.PAPER_INIT)  # what alexnet_cifar's kernel_initializer= receives
+    assert type(paper).__name__ == "RandomNormal" and paper.get_config()["stddev"] == 0.01
+    assert paper.get_config()["mean"] == 0.0
 
 
 def test_speedup_agrees_when_relu_is_clearly_faster():
     runs, history = activation_runs([100, 120, 110], [600, 660, 500]), history_frame(STEPS)
-    rows = relu_vs_tanh.summary_rows(runs, RVT, history, 0.15)
+    rows = relu_vs_tanh.summary_rows(runs, OWN, history, 0.15)
     assert rows[0].headline and rows[0].verdict == "agrees"
     ratio = math.exp(np.mean(np.log([6.0, 5.5, 500 / 110])))
     assert rows[0].measured.startswith(f"{ratio:.2f}x [90 % CI ")
-    assert rows[0].quantity == "iterations to 15.0 % training error, tanh / relu: is relu faster at all (> 1x)?"
+    assert rows[0].quantity == ("iterations to 15.0 % training error, tanh / relu, own init (He / Glorot): "
+                                "is relu faster at all (> 1x)?")
     assert rows[0].reference.startswith("6x at 25 % on CIFAR-10 (Krizhevsky et al. 2012")
     assert rows[1].headline and rows[1].verdict == "agrees" and "(> 2x)" in rows[1].quantity  # 4.5-6x > 2x
-    assert rows[2].verdict == "agrees"  # final training error tanh − relu: +10, +11, +12 pp
+    assert rows[2].verdict == "agrees" and rows[2].quantity.startswith("training error at the end of the budget")
     assert rows[3].measured == "110 (reached in 3 of 3 runs)" and rows[3].verdict == "not comparable"
-    assert [r.judged_at for r in rows[:3]] == ["early", "early", "trained"]
+    assert [r.judged_at for r in rows[:3]] == ["early", "early", "early"]
 
 
-def test_the_speedup_is_judged_early_and_the_final_error_only_on_converged_runs():
+def test_every_claim_is_judged_early_so_runs_need_not_converge():
     runs = activation_runs([100, 120, 110], [600, 660, 500], converged=[False] * 6)
-    rows = relu_vs_tanh.summary_rows(runs, RVT, history_frame(STEPS), 0.15)
-    assert [r.verdict for r in rows[:3]] == ["agrees", "agrees", "not converged"]
-    assert rows[0].converged is False and rows[2].converged is False
-    converged = relu_vs_tanh.summary_rows(activation_runs([100, 120, 110], [600, 660, 500], converged=[True] * 6),
-                                          RVT, history_frame(STEPS), 0.15)
-    assert converged[2].verdict == "agrees" and converged[2].converged is True
+    rows = relu_vs_tanh.summary_rows(runs, OWN, history_frame(STEPS), 0.15)
+    assert [r.verdict for r in rows[:3]] == ["agrees", "agrees", "agrees"]  # the constant rate never converges
+    assert rows[0].converged is False and rows[2].converged is False  # recorded, but it decides nothing here
+    assert {c.judged_at for c in relu_vs_tanh.CLAIMS.values()} == {"early"}
+
+
+def test_both_initialisations_get_their_own_rows():
+    own = activation_runs([100, 120, 110], [600, 660, 500])
+    paper = activation_runs([300, 320, 310], [100, 110, 90], names=(RELU_N, TANH_N))
+    rows = relu_vs_tanh.summary_rows(pd.concat([own, paper], ignore_index=True), RVT, history_frame(STEPS), 0.15)
+    assert [r.headline for r in rows] == [True] * 4 + [False] * 6
+    assert [r.verdict for r in rows[:4]] == ["agrees", "agrees", "disagrees", "disagrees"]
+    assert "own init (He / Glorot)" in rows[0].quantity and "paper's init N(0, 0.01)" in rows[2].quantity
+    assert [r.verdict for r in rows[4:6]] == ["agrees", "agrees"]  # end of budget: tanh − relu > 0 in both frames
+    assert [r.quantity for r in rows[6:]] == [f"iterations to target, {v}" for v in (RELU, TANH, RELU_N, TANH_N)]
 
 
 def test_a_small_speedup_disagrees_with_a_large_one():
     runs = activation_runs([100, 120, 110], [110, 125, 118])
-    rows = relu_vs_tanh.summary_rows(runs, RVT, history_frame(STEPS), 0.15)
+    rows = relu_vs_tanh.summary_rows(runs, OWN, history_frame(STEPS), 0.15)
     assert rows[0].verdict == "agrees" and rows[1].verdict == "disagrees"
 
 
 def test_speedup_counts_a_censored_tanh_run_with_its_length():
     runs = activation_runs([100, 120, 110], [600, None, 700])
-    history = history_frame({**STEPS, "tanh__s1": 900})
-    row = relu_vs_tanh.summary_rows(runs, RVT, history, 0.1)[0]
+    history = history_frame({**STEPS, f"{TANH}__s1": 900})
+    row = relu_vs_tanh.summary_rows(runs, OWN, history, 0.1)[0]
     ratio = math.exp(np.mean(np.log([6.0, 900 / 120, 700 / 110])))
     assert row.measured.startswith(f"≥ {ratio:.2f}x") and row.verdict == "agrees"
-    assert "1 of 3 tanh runs never reached the target" in row.note
+    assert f"1 of 3 {TANH} runs never reached the target" in row.note
 
 
 def test_speedup_disagrees_when_tanh_is_faster_and_is_inconclusive_when_runs_overlap():
     history = history_frame(STEPS)
-    assert relu_vs_tanh.speedup_row(activation_runs([300, 320, 310], [100, 110, 90]), history, "relu", "tanh",
+    assert relu_vs_tanh.speedup_row(activation_runs([300, 320, 310], [100, 110, 90]), history, OWN, "own",
                                     0.2).verdict == "disagrees"
-    row = relu_vs_tanh.speedup_row(activation_runs([100, 300, 200], [200, 250, 190]), history, "relu", "tanh", 0.2)
+    row = relu_vs_tanh.speedup_row(activation_runs([100, 300, 200], [200, 250, 190]), history, OWN, "own", 0.2)
     assert row.verdict == "inconclusive" and "seeds per arm would decide" in row.note
+    assert relu_vs_tanh.speedup_row(activation_runs([1], [2]).iloc[0:0], history, OWN, "own", 0.2).measured == \
+        "no seed finished both"
 
 
 def test_iterations_to_target_counts_a_censored_run_with_its_length():
-    runs = activation_runs([100, None, 110], [600, None, 700])
+    runs = activation_runs([100, None, 110], [600, None, 700], names=("relu", "tanh"))
     runs.loc[runs["run_id"] == "tanh__s2", "status"] = "failed"
-    history = history_frame({**STEPS, "relu__s1": 900})
+    history = history_frame({**{f"{v}__s{i}": 1000 for v in ("relu", "tanh") for i in range(3)}, "relu__s1": 900})
     relu, tanh = (iterations_to_target(runs, history, v) for v in ("relu", "tanh"))
     assert relu["iterations"].tolist() == [100, 900, 110] and relu["reached"].tolist() == [True, False, True]
     assert tanh.index.tolist() == [0, 1] and tanh["iterations"].tolist() == [600, 1000]  # the failed run is out
@@ -242,64 +270,72 @@ def sweep_frames(names, status, curves):
 
 
 def test_sweep_picks_the_fastest_rate_per_arm_and_the_linear_target():
-    curves = {"relu lr=0.01": [0.5, 0.2], "relu lr=0.1": [0.1, math.nan], "tanh lr=0.01": [0.6, 0.3],
-              "tanh lr=0.1": [0.4, 0.25], "linear lr=0.01": [0.3, 0.19], "linear lr=0.1": [0.25, 0.21]}
-    runs, history = sweep_frames(list(curves), ["done", "diverged", "done", "done", "done", "done"], curves)
-    table = relu_vs_tanh.sweep_table(runs, history, relu_vs_tanh.Params(lrs=(0.01, 0.1)))
+    p = relu_vs_tanh.Params(inits=("own",), lrs=(0.01, 0.1))
+    names = list(relu_vs_tanh.sweep_variants(p))
+    assert names == [f"{RELU} lr=0.01", f"{RELU} lr=0.1", f"{TANH} lr=0.01", f"{TANH} lr=0.1", "linear lr=0.01",
+                     "linear lr=0.1"]
+    curves = dict(zip(names, [[0.5, 0.2], [0.1, math.nan], [0.6, 0.3], [0.4, 0.25], [0.3, 0.19], [0.25, 0.21]]))
+    runs, history = sweep_frames(names, ["done", "diverged", "done", "done", "done", "done"], curves)
+    table = sweep_table(runs, history, relu_vs_tanh.sweep_variants(p))
     lrs, target = relu_vs_tanh.chosen(table)
-    assert lrs == {"linear": 0.1, "relu": 0.01, "tanh": 0.1}  # the diverged relu rate is out
+    assert lrs == {"linear": 0.1, RELU: 0.01, TANH: 0.1}  # the diverged relu rate is out
     assert target == pytest.approx(0.21)
-    table.loc[table["arm"] == "tanh", "chosen"] = False
-    with pytest.raises(ValueError, match=r"no usable sweep run for \['tanh'\]"):
+    table.loc[table["arm"] == TANH, "chosen"] = False
+    with pytest.raises(ValueError, match=r"no usable sweep run for \['tanh · glorot_uniform'\]"):
         relu_vs_tanh.chosen(table)
 
 
 def test_sweep_table_reads_arm_and_rate_from_the_parameters_not_the_names():
-    p = relu_vs_tanh.Params(activations=("elu", "sigmoid"), lrs=(0.5,))
-    assert relu_vs_tanh.sweep_arms(p) == {"elu lr=0.5": ("elu", 0.5), "sigmoid lr=0.5": ("sigmoid", 0.5),
-                                          "linear lr=0.5": ("linear", 0.5)}
-    curves = {"elu lr=0.5": [0.5, 0.3], "sigmoid lr=0.5": [0.6, 0.4], "linear lr=0.5": [0.3, 0.2],
-              "other": [0.1, 0.1]}
+    p = relu_vs_tanh.Params(activations=("elu", "sigmoid"), inits=("paper",), lrs=(0.5,))
+    arms = relu_vs_tanh.sweep_variants(p)
+    assert arms == {"elu · N(0, 0.01) lr=0.5": ("elu · N(0, 0.01)", 0.5),
+                    "sigmoid · N(0, 0.01) lr=0.5": ("sigmoid · N(0, 0.01)", 0.5), "linear lr=0.5": ("linear", 0.5)}
+    curves = dict(zip([*arms, "other"], [[0.5, 0.3], [0.6, 0.4], [0.3, 0.2], [0.1, 0.1]]))
     runs, history = sweep_frames(list(curves), "done", curves)
-    table = relu_vs_tanh.sweep_table(runs, history, p)
-    assert table["arm"].tolist() == ["elu", "linear", "sigmoid"] and table["chosen"].all()  # "other" is not the sweep's
+    table = sweep_table(runs, history, arms)
+    assert table["arm"].tolist() == ["elu · N(0, 0.01)", "linear", "sigmoid · N(0, 0.01)"] and table["chosen"].all()
 
 
 @pytest.mark.parametrize("changes, match", [({"activations": ["relu"]}, "two distinct"),
                                             ({"activations": ["relu", "relu"]}, "two distinct"),
                                             ({"activations": ["relu", "softsign"]}, "softsign"),
                                             ({"activations": ["relu", "tanh", "elu"]}, "exactly two"),
+                                            ({"inits": ["own", "lecun"]}, "inits must be distinct names"),
+                                            ({"inits": []}, "inits must be distinct names"),
                                             ({"lrs": [0.1, 0]}, "positive learning rates"),
-                                            ({"iterations": 90, "log_every": 25}, "multiple of log_every")])
+                                            ({"iterations": 90, "log_every": 25}, "multiple of log_every"),
+                                            ({"sweep_iterations": 30}, "multiple of log_every"),
+                                            ({"sweep_iterations": 1000}, "must not exceed iterations=800")])
 def test_relu_vs_tanh_params_reject_bad_values(changes, match):
     with pytest.raises(ValueError, match=match):
         relu_vs_tanh.Params(**changes)
 
 
 @pytest.mark.parametrize("kwargs, match", [({"target_error": 0}, "target_error"), ({"target_error": 1.5}, "1.5"),
-                                           ({"lrs": {"relu": 0.1}}, r"no rate for \['tanh'\]")])
+                                           ({"lrs": {RELU: 0.1, TANH: 0.1, RELU_N: 0.1}},
+                                            r"no rate for \['tanh · N\(0, 0.01\)'\]")])
 def test_relu_vs_tanh_experiment_rejects_bad_choices(kwargs, match):
     with pytest.raises(ValueError, match=match):
         relu_vs_tanh.experiment(RVT, **kwargs)
 
 
 def test_relu_vs_tanh_experiments_run():
-    exp = relu_vs_tanh.experiment(relu_vs_tanh.Params(seeds=[3]), lrs={"relu": 0.02, "tanh": 0.05},
-                                  target_error=0.2)
-    specs = exp.runs()
-    assert [s.run_id for s in specs] == ["relu__s3", "tanh__s3"]
+    lrs = {RELU: 0.02, TANH: 0.05, RELU_N: 0.1, TANH_N: 0.2}
+    specs = relu_vs_tanh.experiment(relu_vs_tanh.Params(seeds=[3]), lrs=lrs, target_error=0.2).runs()
+    assert [s.variant for s in specs] == [RELU, TANH, RELU_N, TANH_N] and {s.seed for s in specs} == {3}
     assert specs[0].config["model_options"] == {"activation": "relu", "norm": None, "kernel_initializer": "he_normal"}
+    assert specs[3].config["model_options"] == {"activation": "tanh", "norm": None,
+                                                "kernel_initializer": relu_vs_tanh.PAPER_INIT}
     tanh = specs[1].config
     assert (tanh["lr"], tanh["target_train_error"], tanh["weight_decay"], tanh["augment"]) == (0.05, 0.2, 0.0, "none")
-    assert (tanh["epochs"], tanh["steps_per_epoch"]) == (RVT.iterations // RVT.log_every, RVT.log_every)
+    assert (tanh["epochs"], tanh["steps_per_epoch"], tanh["schedule"]) == (RVT.iterations // RVT.log_every,
+                                                                           RVT.log_every, "constant")
     shape = relu_vs_tanh.experiment().runs()  # without the sweep's choice: the grid's shape, no target
-    assert [s.run_id for s in shape] == [f"{a}__s{s}" for a in RVT.activations for s in RVT.seeds]
-    assert shape[0].config.get("target_train_error") is None
+    assert len(shape) == 4 * len(RVT.seeds) and shape[0].config.get("target_train_error") is None
     sweep = relu_vs_tanh.sweep(relu_vs_tanh.Params(lrs=[0.01, 0.1])).runs()
-    assert [s.variant for s in sweep] == ["relu lr=0.01", "relu lr=0.1", "tanh lr=0.01", "tanh lr=0.1",
-                                          "linear lr=0.01", "linear lr=0.1"]
+    assert len(sweep) == 10 and [s.variant for s in sweep[-2:]] == ["linear lr=0.01", "linear lr=0.1"]
     assert sweep[-1].config["model"] == "linear" and {s.seed for s in sweep} == {100}
-    assert sweep[0].config["epochs"] * sweep[0].config["steps_per_epoch"] == RVT.iterations // 2
+    assert sweep[0].config["epochs"] * sweep[0].config["steps_per_epoch"] == RVT.sweep_iterations
 
 
 def _fake_fit(config, *, workdir):
@@ -314,19 +350,51 @@ def _fake_fit(config, *, workdir):
     return {"status": "done", "history": history, "final": final, "wall_time": 0.01}
 
 
-def test_relu_vs_tanh_run_trains_the_sweep_then_each_unit_at_its_chosen_rate(tmp_path):
-    p = relu_vs_tanh.Params(lrs=(0.05, 0.2), seeds=(0, 1), iterations=40, log_every=10)
+def test_relu_vs_tanh_run_trains_the_sweep_then_each_net_at_its_chosen_rate(tmp_path):
+    p = relu_vs_tanh.Params(lrs=(0.05, 0.2), seeds=(0, 1), iterations=40, sweep_iterations=20, log_every=10)
     trained = relu_vs_tanh.run(p, str(tmp_path), workers=1, train_fn=_fake_fit, progress=False)
-    assert trained.lrs == {"linear": 0.05, "relu": 0.2, "tanh": 0.2}  # the larger rate falls faster in the fake
+    assert trained.lrs == {RELU: 0.2, TANH: 0.2, RELU_N: 0.2, TANH_N: 0.2, "linear": 0.05}  # faster at 0.2 here
     assert trained.target == pytest.approx(0.5 / 2)  # the linear model's last quarter of its 2 epochs: epoch 2
     runs = trained.results.runs()
-    assert sorted(runs["run_id"]) == ["relu__s0", "relu__s1", "tanh__s0", "tanh__s1"]
+    assert len(runs) == 8 and set(runs["variant"]) == {RELU, TANH, RELU_N, TANH_N}
     assert trained.choice == {"chosen_lrs": trained.lrs, "target_error": trained.target}
-    assert "**relu** 0.2" in trained.text and "25.0 %" in trained.text
+    assert f"**{RELU}** 0.2" in trained.text and "25.0 %" in trained.text
     table = relu_vs_tanh.differences(p, trained).set_index("")
     assert table.loc["target training error", "here"].startswith("25.0 %")
-    assert table.loc["learning rates", "here"].startswith("relu 0.2, tanh 0.2, linear 0.05")
-    assert relu_vs_tanh.differences(p).loc[2, "here"].startswith("set by the sweep")
+    assert table.loc["learning rates", "here"].startswith(f"{RELU} 0.2, {TANH} 0.2, {RELU_N} 0.2")
+    assert table.loc["sweep", "here"].startswith("2 rates × 20 iterations per net")
+    assert relu_vs_tanh.differences(p).set_index("").loc["target training error", "here"].startswith(
+        "set by the sweep")
+
+
+def test_the_ratio_against_the_target_comes_from_the_curves():
+    # own init: relu's error is tanh's at half the iterations (ratio 2 at every target); paper init: equal (1)
+    def curve(speed):
+        return [0.5 / (1 + speed * e) for e in range(1, 41)]
+
+    curves = {RELU: curve(0.2), TANH: curve(0.1), RELU_N: curve(0.1), TANH_N: curve(0.1)}
+    rows = [("x", f"{v}__s{s}", v, s, e, 25 * e, "train", "error", c[e - 1] * (1 + 0.001 * s))
+            for v, c in curves.items() for s in range(3) for e in range(1, 41)]
+    history = pd.DataFrame(rows, columns=["experiment", "run_id", "variant", "seed", "epoch", "step", "split",
+                                          "metric", "value"])
+    runs = pd.DataFrame({"run_id": history["run_id"].unique(), "status": "done"})
+    frame = relu_vs_tanh.ratio_curve(runs, history, RVT, start=0.2)
+    assert list(frame["init"].unique()) == ["own", "paper"]
+    own, paper = frame[frame["init"] == "own"], frame[frame["init"] == "paper"]
+    assert own["target"].iloc[0] == pytest.approx(0.2) and own["target"].is_monotonic_decreasing
+    assert own["target"].iloc[-1] == pytest.approx(max(c[-1] * 1.002 for c in curves.values()))  # all reach it
+    assert own["ratio"].between(1.8, 2.2).all() and paper["ratio"].eq(1.0).all()
+    assert relu_vs_tanh.ratio_curve(runs, history, RVT, start=0.01).empty  # no run gets there
+    fig = relu_vs_tanh.ratio_figure(frame, RVT)
+    assert len(fig.axes[0].lines) == 4 and fig.axes[0].xaxis_inverted()  # two inits, 1x and the paper's 6x
+
+
+def test_relu_vs_tanh_long_preset_trains_about_four_times_the_quick_iterations():
+    from cnnkit.studies import resolve
+
+    long, quick = resolve(relu_vs_tanh, "long"), relu_vs_tanh.Params()
+    assert long.iterations == 4 * quick.iterations and long.sweep_iterations == 4 * quick.sweep_iterations
+    assert long.seeds == quick.seeds and long.lrs == quick.lrs
 
 
 # --- 03 LRN ------------------------------------------------------------------------------------------
