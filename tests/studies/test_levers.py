@@ -50,26 +50,37 @@ def test_each_variant_differs_from_the_baseline_in_one_lever_only():
                                             ({"widths": [0]}, ">= 1"), ({"skips": ["no"]}, "expects"),
                                             ({"depths": [8.0]}, "expects"), ({"baseline_depth": 9}, "6n\\+2"),
                                             ({"baseline_skip": 1}, "expects bool"),
-                                            ({"baseline_width": 0}, ">= 1")])
+                                            ({"baseline_width": 0}, ">= 1"),
+                                            ({"iterations": 100, "log_every": 14}, "multiple of log_every")])
 def test_params_reject_bad_values(changes, match):
     with pytest.raises(ValueError, match=match):
         P.replace(**changes)
 
 
-def test_presets_keep_the_old_grids():
-    assert list(levers.experiment(resolve(levers, "smoke")).variants) == ["baseline", "resolution=8", "skip=off"]
+def test_presets_keep_the_old_grids_and_add_the_floor():
+    smoke = levers.experiment(resolve(levers, "smoke"))
+    assert list(smoke.variants) == ["baseline", "resolution=8", "skip=off", "linear"]
     quick = levers.experiment(levers.Params())
-    assert list(quick.variants) == ["baseline", "depth=14", "width=4", "skip=off"] and len(quick.runs()) == 12
+    assert list(quick.variants) == ["baseline", "depth=14", "width=4", "skip=off", "linear"] and len(quick.runs()) == 15
     assert resolve(levers, "paper").baseline == {"resolution": 32, "depth": 20, "width": 16, "skip": True}
+    long, quick_p = resolve(levers, "long"), levers.Params()
+    assert long.iterations >= 4 * quick_p.iterations and long.subset is None  # the same design, trained longer
+    assert {k: v for k, v in long.as_dict().items() if k not in ("iterations", "log_every", "subset", "eval_subset")} \
+        == {k: v for k, v in quick_p.as_dict().items() if k not in ("iterations", "log_every", "subset", "eval_subset")}
 
 
 def test_experiment_grid_and_configs():
-    exp = levers.experiment(P.replace(seeds=[0, 1], subset=100, epochs=1))
-    assert sorted(exp.variants) == ["baseline", "depth=8", "resolution=14", "skip=off", "width=8"]
+    exp = levers.experiment(P.replace(seeds=[0, 1], subset=100, iterations=30, log_every=10))
+    assert sorted(exp.variants) == ["baseline", "depth=8", "linear", "resolution=14", "skip=off", "width=8"]
     specs = exp.runs()  # every config passes RunConfig
-    assert len(specs) == 10 and {s.config["model"] for s in specs} == {"resnet_cifar"}
+    assert len(specs) == 12 and {s.config["model"] for s in specs} == {"resnet_cifar", "linear"}
     cfg = RunConfig.from_dict(exp.config("resolution=14", 1))
     assert (cfg.resolution, cfg.model_options["depth"], cfg.model_options["plain"], cfg.seed) == (14, 14, False, 1)
+    # 30 iterations in 3 logged points, warmed up, then the recipe's step schedule (it decays within the budget)
+    assert (cfg.epochs, cfg.steps_per_epoch, cfg.warmup_steps, cfg.lr) == (3, 10, P.warmup_steps, P.lr)
+    assert cfg.resolved().schedule == "step"
+    floor = RunConfig.from_dict(exp.config("linear", 0))  # the floor sees the baseline's images
+    assert (floor.model, floor.model_options, floor.resolution) == ("linear", {}, 28)
 
 
 def test_variant_macs_match_a_direct_count():
@@ -144,7 +155,8 @@ def test_summary_rows_direction_per_lever():
     width = by["test error, width 8 → 16"]  # 0.06 → 0.11: wider is worse here (disagrees)
     assert width.verdict == "disagrees" and width.note == "parameters x4.00"
     assert by["test error, skip connections off → on"].verdict == "agrees"
-    assert rows[-1].quantity.startswith("test error, baseline resolution=28") and rows[-1].measured.startswith("11.00")
+    assert rows[-2].quantity.startswith("test error, baseline resolution=28") and rows[-2].measured.startswith("11.00")
+    assert rows[-1].quantity.startswith("test error, linear model") and rows[-1].measured == "no finished linear run"
 
 
 def test_summary_rows_wait_for_converged_runs():
@@ -158,7 +170,28 @@ def test_summary_rows_wait_for_converged_runs():
 def test_summary_rows_skip_levers_with_one_value():
     runs = runs_frame({"baseline": [0.1, 0.2], "depth=8": [0.3, 0.4]})
     rows = levers.summary_rows(runs, P.replace(resolutions=(28,), widths=(16,), skips=(True,)))
-    assert [r.quantity for r in rows][:1] == ["test error, depth 8 → 14"] and len(rows) == 2
+    assert [r.quantity for r in rows][:1] == ["test error, depth 8 → 14"] and len(rows) == 3
+
+
+def test_a_lever_whose_nets_lose_to_the_linear_floor_is_not_judged():
+    errors = {**ERRORS, "linear": [0.14, 0.14, 0.14]}  # beaten by the baseline and width=8, not by the others
+    runs = runs_frame(errors, PARAMS, converged=True)
+    by = {r.quantity: r for r in levers.summary_rows(runs, P)}
+    assert by["test error, width 8 → 16"].verdict == "disagrees"  # both arms beat the floor: judged
+    assert by["test error, skip connections off → on"].verdict == "not converged"  # skip=off (0.16) loses to it
+    assert by["test error, resolution 14 → 28"].verdict == "not converged"
+    floor = levers.summary_rows(runs, P)[-1]
+    assert floor.measured == "14.00 %; 9 of 15 arm runs beat it" and floor.verdict == "not comparable"
+    assert levers.lever_frame(runs, P)["variant"].ne("linear").all()  # the floor is no lever
+
+
+def test_tracks_follow_the_headline_levers_on_the_validation_error():
+    tracks = levers.tracks(P)
+    assert [(t.quantity, t.a, t.b, t.split) for t in tracks] == [
+        ("depth 8 → 14, validation error", "depth=8", "baseline", "val"),
+        ("skip connections off → on, validation error", "skip=off", "baseline", "val")]
+    assert [t.claim for t in tracks] == [levers.CLAIMS["depth"], levers.CLAIMS["skip"]]
+    assert levers.tracks(P.replace(skips=(True,), depths=(14,))) == []  # no headline lever pulled
 
 
 def test_differences_follow_the_parameters():
@@ -168,5 +201,8 @@ def test_differences_follow_the_parameters():
     assert quick.loc["network", "here"] == "resnet_cifar, baseline depth 8, width 8, with shortcuts"
     paper = levers.differences(resolve(levers, "paper")).set_index("")
     assert paper.loc["levers pulled", "here"].startswith("resolution: 16, 24, 32")
+    assert quick.loc["budget", "here"].startswith(f"{levers.Params().iterations} iterations × batch 64")
+    assert "÷10 at 50 % and 75 %" in quick.loc["learning-rate schedule", "here"]
     runs = runs_frame({"baseline": [0.1, 0.2]}, converged=[True, False])
-    assert levers.differences(levers.Params(), runs).set_index("").loc["runs converged", "here"] == "1 of 2"
+    table = levers.differences(levers.Params(), runs).set_index("")
+    assert table.loc["convergence", "here"].startswith("1 of 2 runs converged")
