@@ -101,18 +101,35 @@ def test_match_resnet_picks_the_closest_in_log_macs():
 
 def test_experiment_variants_and_configs():
     exp = study.experiment(SMALL, match=MATCH)
-    assert list(exp.variants) == ["er", "ba", "ws", "resnet"]
+    assert list(exp.variants) == ["er", "ba", "ws", "resnet", "linear"]
     specs = {s.run_id: s.config for s in exp.runs()}  # validated through RunConfig
     assert specs["ba__s1"]["model_options"] == {"generator": "ba", "nodes": 6, "channels": 8, "stages": 1,
                                                 "head_channels": None}
-    assert specs["ws__s0"]["schedule"] == SMALL.schedule and specs["ws__s0"]["epochs"] == SMALL.epochs
+    assert specs["ws__s0"]["schedule"] == SMALL.schedule
+    # the iterations in logged points of log_every, warmed up, then the schedule over exactly these iterations
+    ws = specs["ws__s0"]
+    assert (ws["epochs"] * ws["steps_per_epoch"], ws["steps_per_epoch"]) == (SMALL.iterations, SMALL.log_every)
+    assert ws["warmup_steps"] == SMALL.warmup_steps and SMALL.iterations // SMALL.log_every >= 6
     assert specs["resnet__s0"]["model"] == "resnet_cifar"
     assert specs["resnet__s0"]["model_options"] == {"depth": 8, "width": 4}
-    assert list(study.experiment(SMALL.replace(generators=("ws",)), match=MATCH).variants) == ["ws", "resnet"]
+    assert (specs["linear__s0"]["model"], specs["linear__s0"]["model_options"]) == ("linear", {})  # the floor
+    assert list(study.experiment(SMALL.replace(generators=("ws",)), match=MATCH).variants) == ["ws", "resnet",
+                                                                                              "linear"]
     with pytest.raises(ValueError, match="'ws', 'ws'"):
         study.Params(generators=("ws", "ws"))
     with pytest.raises(ValueError, match="resnet_depths"):
         study.Params(resnet_depths=())
+    with pytest.raises(ValueError, match="multiple of log_every"):
+        study.Params(iterations=100, log_every=16)
+
+
+def test_the_long_preset_is_the_quick_design_trained_longer():
+    from cnnkit.studies import resolve
+
+    quick, long = study.Params(), resolve(study, "long")
+    assert long.iterations >= 4 * quick.iterations and long.subset is None
+    assert (long.channels, long.nodes, long.stages, long.batch_size, long.schedule) == \
+        (quick.channels, quick.nodes, quick.stages, quick.batch_size, quick.schedule)
 
 
 def test_run_trains_with_fit_run_and_refuses_another_train_fn(monkeypatch, tmp_path):
@@ -149,7 +166,8 @@ def test_summary_rows_agree_when_ws_is_clearly_best():
     assert [r.verdict for r in rows[:2]] == ["agrees"] * 2 and rows[0].headline
     assert rows[0].measured.startswith("+11.00 pp") and rows[1].measured.startswith("+5.00 pp")
     assert rows[1].reference.startswith("≈ +1.9 pp") and "ResNet-14 width 8: 2.00 M MACs" in rows[1].note
-    assert [r.quantity for r in rows[2:]] == [f"test error, {v}" for v in ("er", "ba", "ws", "resnet")]
+    assert [r.quantity for r in rows[2:6]] == [f"test error, {v}" for v in ("er", "ba", "ws", "resnet")]
+    assert rows[6].quantity == "test error, linear model (the floor)"  # no linear run here: no floor applied
     assert rows[4].reference.startswith("ImageNet top-1 accuracy 74.70 %")
     assert {r.verdict for r in rows[2:]} == {"not comparable"}
     assert [(r.judged_at, r.converged) for r in rows[:2]] == [("trained", True)] * 2
@@ -163,14 +181,42 @@ def test_summary_rows_do_not_judge_runs_that_did_not_converge():
     assert rows[0].measured.startswith("+11.00 pp")  # measured and shown, but not judged
 
 
-def test_summary_rows_disagree_when_ws_is_clearly_worst():
+def test_summary_rows_do_not_judge_nets_that_lose_to_the_linear_floor():
+    frame = runs({"er": [0.20, 0.21, 0.22], "ba": [0.22, 0.23, 0.24], "ws": [0.10, 0.11, 0.12],
+                  "resnet": [0.15, 0.16, 0.17], "linear": [0.18, 0.18, 0.18]}, converged=True)
+    rows = study.summary_rows(frame, study.Params())
+    assert [r.verdict for r in rows[:2]] == ["not converged", "agrees"]  # ER and BA lose to the floor, ResNet and WS not
+    assert rows[-1].quantity.startswith("test error, linear model")
+    assert rows[-1].measured == "18.00 %; 6 of 12 arm runs beat it"
+
+
+def test_tracks_and_the_history_they_read():
+    tracks = study.tracks(study.Params())
+    assert [(t.quantity, t.a, t.b, t.split) for t in tracks] == [
+        ("ER and BA (mean) − WS, validation error", "ws", "others", "val"),
+        ("ResNet − WS, validation error", "ws", "resnet", "val")]
+    assert [t.claim for t in tracks] == [study.CLAIMS["others_vs_ws"], study.CLAIMS["resnet_vs_ws"]]
+    assert [t.b for t in study.tracks(study.Params(generators=("ws",)))] == ["resnet"]
+    assert study.tracks(study.Params(generators=("er", "ba"))) == []
+    from cnnkit.ablation.over_training import over_training
+
+    # validation error per (variant, seed) at two steps: ER and BA average to 0.3 at the end, WS 0.1
+    rows = [(v, seed, step, value) for v, values in {"er": (0.5, 0.2), "ba": (0.5, 0.4), "ws": (0.5, 0.1)}.items()
+            for seed in (0, 1, 2) for step, value in zip((10, 20), values)]
+    history = pd.DataFrame([{"run_id": f"{v}__s{seed}", "variant": v, "seed": seed, "step": step, "split": "val",
+                             "metric": "error", "value": value + 0.01 * seed} for v, seed, step, value in rows])
+    merged = study.tracked_history(history, study.Params())
+    assert len(merged) == len(history) + 12 and set(merged["variant"]) == {"er", "ba", "ws", "others"}
+    over = over_training(merged, tracks[:1])
+    assert over["diff"].round(6).tolist() == [0.0, 0.2]  # (0.2 + 0.4) / 2 − 0.1 at the end
     frame = runs({"er": [0.10, 0.11, 0.12], "ws": [0.20, 0.21, 0.22]})  # no converged column: judged as measured
     rows = study.summary_rows(frame, study.Params(generators=("er", "ws")))
     assert [(r.quantity, r.verdict) for r in rows] == [("test error, ER (mean) − WS", "disagrees"),
                                                         ("test error, ResNet (≈ equal MACs) − WS", "inconclusive"),
                                                         ("test error, er", "not comparable"),
                                                         ("test error, ws", "not comparable"),
-                                                        ("test error, resnet", "not comparable")]
+                                                        ("test error, resnet", "not comparable"),
+                                                        ("test error, linear model (the floor)", "not comparable")]
     assert rows[1].measured == "no finished run of resnet"
     assert math.isclose(float(rows[0].measured.split()[0].rstrip("pp")), -10.0)
 
@@ -187,3 +233,7 @@ def test_differences_follow_the_parameters_and_the_runs():
     table = study.differences(study.Params(), frame).set_index("")
     assert table.loc["baseline", "here"].startswith("resnet_cifar, depth 14, width 8")
     assert table.loc["wall time per run (mean)", "here"] == "ws 3 s; resnet 5 s"
+    assert table.loc["training", "here"].startswith(f"{study.Params().iterations} iterations × batches of 64")
+    assert "cosine" in table.loc["learning-rate schedule", "here"]
+    converged = study.differences(study.Params(), runs({"ws": [0.1, 0.2]}, converged=True)).set_index("")
+    assert converged.loc["convergence", "here"].startswith("2 of 2 runs converged")
