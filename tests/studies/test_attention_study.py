@@ -60,17 +60,39 @@ def test_count_modules():
 
 def test_experiment_variants_and_placements():
     exp = study.experiment(study.Params(trained=None, seeds=(0, 1), depth=8, width=8))
-    assert list(exp.variants) == ["none", "se", "cbam", "bam"]
+    assert list(exp.variants) == ["none", "se", "cbam", "bam", "linear"]
     specs = {s.run_id: s.config for s in exp.runs()}
     assert specs["none__s0"]["model_options"] == {"depth": 8, "width": 8}
     assert specs["bam__s1"]["model_options"] == {"depth": 8, "width": 8, "attention": "bam",
                                                  "attention_placement": "stage"}
     assert specs["se__s0"]["model_options"]["attention_placement"] == "block"
     assert specs["se__s0"]["recipe"] == "resnet_cifar" and specs["se__s0"]["resolution"] == 16
+    assert (specs["linear__s1"]["model"], specs["linear__s1"]["model_options"]) == ("linear", {})  # the floor
     block = study.experiment(study.Params(trained=["bam"], bam_placement="block"))
-    assert list(block.variants) == ["none", "bam"]
+    assert list(block.variants) == ["none", "bam", "linear"]
     assert block.variants["bam"]["model_options.attention_placement"] == "block"
-    assert list(study.experiment().variants) == ["none", "se"]  # quick: SE trained, all three counted
+    assert list(study.experiment().variants) == ["none", "se", "linear"]  # quick: SE trained, all three counted
+
+
+def test_every_run_decays_its_rate_within_its_iterations():
+    from cnnkit.train.config import RunConfig
+
+    p = study.Params()
+    cfg = RunConfig.from_dict(study.experiment(p).config("se", 0)).resolved()
+    assert (cfg.epochs * cfg.steps_per_epoch, cfg.steps_per_epoch) == (p.iterations, p.log_every)
+    assert cfg.schedule == "step" and cfg.warmup_steps == p.warmup_steps  # ÷10 at 50 % and 75 % of the iterations
+    assert p.iterations // p.log_every >= 6  # enough logged points for the last quarter and the figure
+    long = resolve(study, "long")
+    assert long.iterations >= 4 * p.iterations and long.subset is None and long.depth == p.depth
+    with pytest.raises(ValueError, match="multiple of log_every"):
+        study.Params(iterations=100, log_every=30)
+
+
+def test_tracks_follow_each_trained_module_on_the_validation_error():
+    tracks = study.tracks(study.Params(trained=("se", "bam")))
+    assert [(t.quantity, t.a, t.b, t.split, t.claim) for t in tracks] == [
+        ("SE − none, validation error", "none", "se", "val", study.CLAIMS["se"]),
+        ("BAM − none, validation error", "none", "bam", "val", study.CLAIMS["bam"])]
     with pytest.raises(ValueError, match="'eca'"):
         study.module_params("eca", 16)
 
@@ -95,7 +117,7 @@ def test_run_trains_the_experiment(monkeypatch):
     calls = []
     monkeypatch.setattr(study, "run_grid", lambda exp, root, **kw: calls.append((list(exp.variants), root, kw)))
     study.run(study.Params(), "r")
-    assert calls == [(["none", "se"], "r", {"workers": 2})]
+    assert calls == [(["none", "se", "linear"], "r", {"workers": 2})]
 
 
 def test_summary_rows_from_hand_made_tables():
@@ -109,19 +131,33 @@ def test_summary_rows_from_hand_made_tables():
     assert (rows[3].quantity, rows[3].verdict) == ("test error, SE − none", "agrees")
     assert rows[3].reference.startswith("-1.51 pp top-1")
     assert (rows[4].quantity, rows[4].verdict) == ("test error, BAM − none", "disagrees")
-    assert [r.quantity for r in rows[5:]] == ["test error, none", "test error, se", "test error, bam"]
+    assert [r.quantity for r in rows[5:8]] == ["test error, none", "test error, se", "test error, bam"]
+    assert rows[8].quantity.startswith("test error, linear model") and rows[8].measured == "no finished linear run"
     assert (rows[3].judged_at, rows[0].judged_at) == ("trained", None)
     waiting = study.summary_rows(frame.assign(converged=[True] * 6 + [False] * 3), study.Params(trained=("se", "bam")))
     assert [r.verdict for r in waiting[:2]] == ["agrees", "not converged"]
 
 
+def test_a_module_whose_nets_lose_to_the_linear_floor_is_not_judged():
+    frame = runs({"none": [0.12, 0.13, 0.14], "se": [0.08, 0.09, 0.10], "bam": [0.16, 0.17, 0.18],
+                  "linear": [0.15, 0.15, 0.15]}).assign(converged=True)
+    rows = study.summary_rows(frame, study.Params(trained=("se", "bam")))
+    by = {r.quantity: r for r in rows}
+    assert by["test error, SE − none"].verdict == "agrees"  # both beat the floor (15 %)
+    assert by["test error, BAM − none"].verdict == "not converged"  # BAM's nets (16–18 %) do not
+    assert rows[-1].measured == "15.00 %; 6 of 9 arm runs beat it"
+
+
 def test_differences_follow_the_parameters():
     quick = study.differences(study.Params()).set_index("")
     assert list(quick.columns) == ["here", "the papers"]
-    assert quick.loc["network", "here"] == "ResNet-20 (resnet_cifar, first-stage width 8)"
-    assert quick.loc["data", "here"] == "fashion_mnist at 16x16, 1000 training images"
+    assert quick.loc["network", "here"] == "ResNet-8 (resnet_cifar, first-stage width 8)"
+    assert quick.loc["data", "here"] == "fashion_mnist at 16x16, 20000 training images"
     assert quick.loc["modules trained", "here"] == "SE"
     paper = study.differences(resolve(study, "paper")).set_index("")
     assert paper.loc["modules trained", "here"] == "SE, CBAM, BAM" and "native size" in paper.loc["data", "here"]
+    assert quick.loc["budget", "here"].startswith(f"{study.Params().iterations} iterations × batch 128")
+    assert "÷10 at 50 % and 75 %" in quick.loc["learning-rate schedule", "here"]
     frame = runs({"none": [0.1, 0.2]}).assign(converged=[True, False])
-    assert study.differences(study.Params(), frame).set_index("").loc["runs converged", "here"] == "1 of 2"
+    table = study.differences(study.Params(), frame).set_index("")
+    assert table.loc["convergence", "here"].startswith("1 of 2 runs converged")
