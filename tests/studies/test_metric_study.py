@@ -126,8 +126,33 @@ def test_differences_follow_the_parameters():
     table = study.differences(resolve(study, "paper"), _frame(converged=[True, False, True, True])).set_index("")
     assert table.loc["embedding", "here"] == "64-d, L2-normalised"
     assert table.loc["margins", "here"] == "contrastive 1, triplet 0.2"
-    assert table.loc["runs converged", "here"] == "3 of 4"
+    assert table.loc["convergence", "here"].startswith("3 of 4 runs converged")
+    assert "loss changing < 2 %" in table.loc["convergence", "here"]  # the loss measure: no error metric here
     assert "resumed run" in table.loc["pairs and triplets", "here"]
+    assert "cosine" in table.loc["learning-rate schedule", "here"]
+    assert "no linear model" in table.loc["floor", "here"]
+
+
+def test_every_run_logs_enough_points_and_decays_its_rate():
+    from cnnkit.studies import resolve
+    from cnnkit.train.config import RunConfig
+
+    quick, long = study.Params(), resolve(study, "long")
+    assert quick.epochs >= 6 and long.epochs >= 6  # one logged point per epoch: two in the last quarter
+    assert long.epochs * long.steps_per_epoch >= 4 * quick.epochs * quick.steps_per_epoch
+    cfg = RunConfig.from_dict(study.experiment(quick).config("triplet", 0)).resolved()
+    assert cfg.schedule == "cosine" and cfg.epochs == quick.epochs  # annealed to zero at the run's last iteration
+
+
+def test_validation_pairs_are_as_many_as_an_epochs_training_pairs(monkeypatch):
+    import cnnkit.train
+
+    seen = {}
+    monkeypatch.setattr(cnnkit.train, "fit", lambda cfg, **kw: seen.update(kw["data"]))
+    study.fit_metric({**TINY, "steps_per_epoch": 1})  # 16 training pairs an epoch, 9 validation images
+    assert (seen["train"].n, seen["val"].n) == (16, 9)  # at most one pair per validation image
+    study.fit_metric({**TINY, "batch_size": 4, "steps_per_epoch": 1})  # 4 training pairs an epoch
+    assert (seen["train"].n, seen["val"].n) == (4, 4)
 
 
 def test_experiment_and_a_tiny_training_run(tmp_path):
