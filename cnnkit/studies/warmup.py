@@ -5,16 +5,15 @@ trained it at 0.01 until its training error fell below 80 % (about 400 iteration
 their shallower nets, 56 layers included, started at 0.1. Notebook 01 warms every net up (a linear
 warm-up over ``warmup_steps``). Here the warm-up is the only factor. The design, fixed before any run:
 
-* arms: plain-56 and resnet-56 (``resnet_cifar``, width 8, Fashion-MNIST at 16x16, 01's subset,
+* arms: plain-32 and resnet-32 (``resnet_cifar``, width 8, Fashion-MNIST at 16x16, 01's subset,
   batch 64, BN momentum 0.9, SGD momentum 0.9, weight decay 1e-4), each **with** a linear warm-up
-  over 50 iterations to lr 0.1 and **without** (``warmup_steps`` 0: 0.1 from the first step); the
+  over 40 iterations to lr 0.1 and **without** (``warmup_steps`` 0: 0.1 from the first step); the
   step schedule of 01 (÷10 at 50 % and 75 % of the iterations); 3 seeds, paired (one seed: the same
   initial weights and data order in both arms of a family); and 01's ``linear`` floor arm;
-* budget: 150 iterations, one point every 15. Twelve 56-layer runs share 2 one-thread workers, and
-  each costs several CPU-seconds to build, trace and evaluate before it trains (a timing probe of one
-  plain-56 run, read for its cost only: ~0.1 CPU-s an iteration after ~6–10 s); 300 iterations as in 01
-  would take about twice as long. The warm arms reach the peak at iteration 50 and hold it until the
-  first decay at 75;
+* budget: 120 iterations, one point every 15, 32 layers (the long preset: 56 layers, 1,200 iterations).
+  Twelve deep runs share the main job's 15 minutes with thirteen other notebooks: 56 layers at 150
+  iterations cost ≈ 430 CPU-seconds (measured once, read for its cost only), several times this
+  notebook's share. The warm arms reach the peak at iteration 40 and hold it until the first decay at 60;
 * claims (:data:`CLAIMS`), per family, each ``no warm-up − warm-up`` paired by seed:
   "early" — the iterations until the running training error first falls below 80 % (He et al.'s
   "started converging", :data:`TARGET`; recorded by each run through
@@ -61,17 +60,17 @@ class Params(StudyParams):
     """Notebook 14's parameters; the defaults are the quick preset."""
 
     dataset: str = "fashion_mnist"  # the paper: "cifar10"
-    depth: int = 56  # layers, 6n+2 and at least 14; the footnote's net: 110
+    depth: int = 32  # layers, 6n+2 and at least 14; the long preset: 56; the footnote's net: 110
     seeds: tuple[int, ...] = (0, 1, 2)  # paired: one seed gives both arms of a family the same weights and data order
     subset: int | None = 7200  # training images, class-balanced (None: all)
     eval_subset: int | None = 500  # validation and test images (the curves evaluate every log_every iterations)
     resolution: int | None = 16  # images resized to 16x16 (None: native); the paper: 32x32
     width: int = 8  # filters of the first stage; the paper: 16
-    iterations: int = 150  # training iterations, a multiple of log_every; the paper: 64k
+    iterations: int = 120  # training iterations, a multiple of log_every; the paper: 64k
     log_every: int = 15  # iterations per point of the learning curves
     batch_size: int = 64  # the paper: 128
     lr: float = 0.1  # peak rate (the arms without warm-up start at it), divided by 10 at 50 % and 75 %
-    warmup_steps: int = 50  # the warm arms' linear warm-up to lr; He et al.: 0.01 for ~400 iterations
+    warmup_steps: int = 40  # the warm arms' linear warm-up to lr; He et al.: 0.01 for ~400 iterations
     augment: str = "none"  # the paper: "resnet_cifar" (pad 4, random crop, flip)
     bn_momentum: float = 0.9  # Keras' 0.99 barely moves in a few hundred steps (REFERENCE.md)
     recipe: str = "resnet_cifar"  # SGD momentum 0.9, weight decay 1e-4 (the paper's)
@@ -94,8 +93,8 @@ PRESETS = {
     # verdict over training has a paired interval to draw.
     "smoke": {"depth": 14, "seeds": (0, 1), "eval_subset": 100, "width": 4, "iterations": 20, "log_every": 10,
               "warmup_steps": 5},
-    # The same design trained eight times longer on the embedded data (2-core CPU, well under an hour).
-    "long": {"iterations": 1200, "log_every": 50},
+    # The same design at 01's depth of 56, trained ten times longer on the embedded data (2-core CPU, under an hour).
+    "long": {"depth": 56, "iterations": 1200, "log_every": 50, "warmup_steps": 50},
     # The footnote's net: ResNet-110 on CIFAR-10 at 32x32, width 16, 64k iterations of batch 128, a warm-up
     # of ~400 iterations, augmented, the whole 45k/5k split.
     "paper": {"dataset": "cifar10", "depth": 110, "resolution": None, "width": 16, "iterations": 64000,
@@ -104,7 +103,7 @@ PRESETS = {
 
 
 def arm(family: str, warm: bool, p: Params = Params()) -> str:
-    """``plain-56 warm-up`` / ``resnet-56 no warm-up``."""
+    """``plain-32 warm-up`` / ``resnet-32 no warm-up``."""
     return f"{depth.variant_name(p.depth, FAMILIES[family])} {'warm-up' if warm else 'no warm-up'}"
 
 
