@@ -198,13 +198,22 @@ def cmd_run(args) -> int:
     return _run_all(args.notebooks, args, overrides)
 
 
+def _folder_command(sub, name: str, help: str, func, folder: dict, options: dict[str, dict]) -> None:
+    """A sub-command over an optional folder argument and a few options (``{flag: add_argument keywords}``)."""
+    p = sub.add_parser(name, help=help)
+    p.add_argument("folder", nargs="?", **folder)
+    for flag, keywords in options.items():
+        p.add_argument(flag, **keywords)
+    p.set_defaults(func=func)
+
+
 def add_report(sub) -> None:
-    p = sub.add_parser("report", help="build index.html over the executed notebooks in a folder")
-    p.add_argument("folder", nargs="?", default="reports")
-    p.add_argument("--markdown", action="store_true", help="print the results as Markdown (headline claims, "
-                                                            "verdict counts, wall times) instead")
-    p.add_argument("--readme", metavar="PATH", help="rewrite the results block of this README from the summaries")
-    p.set_defaults(func=cmd_report)
+    _folder_command(sub, "report", "build index.html over the executed notebooks in a folder", cmd_report,
+                    {"default": "reports"},
+                    {"--markdown": {"action": "store_true", "help": "print the results as Markdown (headline "
+                                    "claims, verdict counts, wall times) instead"},
+                     "--readme": {"metavar": "PATH", "help": "rewrite the results block of this README from the "
+                                  "summaries"}})
 
 
 def cmd_report(args) -> int:
@@ -237,14 +246,14 @@ def cmd_demo(args) -> int:
 
 
 def add_notebooks(sub) -> None:
-    p = sub.add_parser("notebooks", help="copy the numbered notebooks into a folder, to open them in Jupyter; "
-                                         "--sync: write each parameters cell from its study's Params")
-    p.add_argument("folder", nargs="?", help="where to copy them (created if missing)")
-    p.add_argument("--force", action="store_true", help="overwrite notebooks of the same name that differ")
-    p.add_argument("--sync", action="store_true", help="render each study's Params into its notebook's parameters "
-                                                        "cell (the repository's notebooks, or FOLDER's)")
-    p.add_argument("--check", action="store_true", help="with --sync: change nothing, exit 1 if a cell differs")
-    p.set_defaults(func=cmd_notebooks)
+    flag = "store_true"
+    _folder_command(sub, "notebooks", "copy the numbered notebooks into a folder, to open them in Jupyter; --sync: "
+                    "write each parameters cell from its study's Params", cmd_notebooks,
+                    {"help": "where to copy them (created if missing)"},
+                    {"--force": {"action": flag, "help": "overwrite notebooks of the same name that differ"},
+                     "--sync": {"action": flag, "help": "render each study's Params into its notebook's "
+                                "parameters cell (the repository's notebooks, or FOLDER's)"},
+                     "--check": {"action": flag, "help": "with --sync: change nothing, exit 1 if a cell differs"}})
 
 
 def cmd_notebooks(args) -> int:
