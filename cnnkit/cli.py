@@ -146,7 +146,7 @@ def _run_lanes(paths, args, overrides) -> tuple[dict, int, bool]:
         study = find_study(path.stem)
         return bool(study and getattr(study, "WORKERS", None))
 
-    ordered = order_longest_first(paths, args.out, trains)
+    ordered = order_longest_first(paths, args.out, trains, args.preset)
     print(f"cnnkit {args.command}: {len(ordered)} notebooks, {args.jobs} at a time (each training in its kernel on "
           f"one thread), longest first", flush=True)
     return run_in_lanes(ordered, argv, jobs=args.jobs, command=args.command,

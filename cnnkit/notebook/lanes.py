@@ -24,22 +24,61 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LANE_ENV", "Lane", "order_longest_first", "run_in_lanes"]
+__all__ = ["LANE_ENV", "Lane", "WALL_TIMES", "order_longest_first", "record_wall_times", "run_in_lanes",
+           "shipped_wall_times"]
 
 # One thread per lane: the thread budget is the machine's cores, one lane per core.
 LANE_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
             "CNNKIT_PROGRESS": "off"}
-GUESS_TRAINING, GUESS_OTHER = 100.0, 10.0  # seconds, for a notebook never run in this folder
+GUESS_TRAINING, GUESS_OTHER = 100.0, 10.0  # seconds, for a notebook never run here nor in WALL_TIMES
+WALL_TIMES = "wall_times.json"  # beside the notebooks: {preset: {notebook: seconds}} of the last recorded job
+
+
+def shipped_wall_times(preset: str, folder: str | os.PathLike | None = None) -> dict[str, float]:
+    """The wall times per notebook of the last job of ``preset`` recorded beside the notebooks (``cnnkit report
+    --readme`` writes them with the README's results block); empty when there is none."""
+    import json
+
+    from cnnkit.notebook import NOTEBOOK_DIR
+
+    try:
+        table = json.loads((Path(folder or NOTEBOOK_DIR) / WALL_TIMES).read_text(encoding="utf-8"))
+        return {str(k): float(v) for k, v in table.get(preset, {}).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def record_wall_times(preset: str, seconds: dict[str, float], folder: str | os.PathLike | None = None) -> Path:
+    """Write ``seconds`` (notebook → wall time) as ``preset``'s entry of :data:`WALL_TIMES`, atomically."""
+    import json
+
+    from cnnkit._atomic import atomic_write_text
+    from cnnkit.notebook import NOTEBOOK_DIR
+
+    path = Path(folder or NOTEBOOK_DIR) / WALL_TIMES
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        table = {}
+    table[preset] = {k: round(float(v), 1) for k, v in sorted(seconds.items())}
+    return atomic_write_text(path, json.dumps(table, indent=1, sort_keys=True) + "\n")
 
 
 def order_longest_first(paths: Sequence[str | os.PathLike], out: str | os.PathLike,
-                        trains: Callable[[Path], bool]) -> list[Path]:
-    """``paths`` ordered by their last wall time in ``out`` (papermill's record), longest first; a notebook
-    never run there counts :data:`GUESS_TRAINING` seconds if it ``trains`` (else :data:`GUESS_OTHER`)."""
+                        trains: Callable[[Path], bool], preset: str = "quick",
+                        notebooks: str | os.PathLike | None = None) -> list[Path]:
+    """``paths`` ordered by their expected wall time, longest first: the last one in ``out`` (papermill's record),
+    else the shipped one of ``preset`` (:func:`shipped_wall_times`), else :data:`GUESS_TRAINING` seconds if the
+    notebook ``trains`` (:data:`GUESS_OTHER` if not). Without an estimate a long notebook started last leaves
+    one core idle at the end of the job. ``notebooks``: where :data:`WALL_TIMES` lies (default: the notebooks')."""
     from cnnkit.notebook.scoreboard import notebook_duration
+
+    shipped = shipped_wall_times(preset, notebooks)
 
     def expected(path: Path) -> float:
         last = notebook_duration(Path(out), path.stem)
+        if last is None:
+            last = shipped.get(path.stem)
         return last if last is not None else (GUESS_TRAINING if trains(path) else GUESS_OTHER)
 
     return sorted((Path(p) for p in paths), key=expected, reverse=True)

@@ -70,8 +70,10 @@ def results_markdown(folder: str | Path = "reports") -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(readme: str | Path, folder: str | Path = "reports") -> Path:
-    """Replace the results block of ``folder``'s preset in ``readme`` with :func:`results_markdown`.
+def update_readme(readme: str | Path, folder: str | Path = "reports", notebooks: str | Path | None = None) -> Path:
+    """Replace the results block of ``folder``'s preset in ``readme`` with :func:`results_markdown`, and record
+    its notebooks' wall times beside the notebooks (:func:`cnnkit.notebook.lanes.record_wall_times`: the order
+    in which ``cnnkit demo`` starts them on a fresh folder) in ``notebooks`` (default: the notebooks' folder).
 
     The quick preset's block lies between :data:`BEGIN` and :data:`END`; another preset's between
     :func:`markers` of its name (e.g. ``<!-- results-long:begin … -->``).
@@ -81,6 +83,15 @@ def update_readme(readme: str | Path, folder: str | Path = "reports") -> Path:
     """
     from cnnkit._atomic import replace_block
 
-    presets = {str(s.get("parameters", {}).get("preset", "quick")) for s in read_summaries(folder)}
-    begin, end = markers(presets.pop() if len(presets) == 1 else "quick")
-    return replace_block(readme, begin, end, results_markdown(folder))
+    from cnnkit.notebook.lanes import record_wall_times
+
+    summaries = read_summaries(folder)
+    presets = {str(s.get("parameters", {}).get("preset", "quick")) for s in summaries}
+    preset = next(iter(presets)) if len(presets) == 1 else "quick"
+    begin, end = markers(preset)
+    path = replace_block(readme, begin, end, results_markdown(folder))
+    seconds = {s["stem"]: notebook_duration(Path(folder), s["stem"]) for s in summaries if s.get("stem")}
+    seconds = {k: v for k, v in seconds.items() if v is not None}
+    if len(presets) == 1 and seconds:  # the job of one preset: the order of its notebooks in lanes
+        record_wall_times(preset, seconds, notebooks)
+    return path
