@@ -130,3 +130,20 @@ def test_formulas_agree_with_keras_layers():
         for formula, layer in layers.items():
             layer.build((None, 9, 9, 8))
             assert layer.count_params() == formula
+
+
+def test_shapes_only_leaves_no_variables_for_the_next_build_to_fill():
+    """Keras initialises every variable a non-initialising scope made at the next model build; a catalogue of the
+    zoo left 27k of them, and the next training run spent a minute filling shapes nobody uses."""
+    from keras.src.backend.common import global_state
+
+    import cnnkit
+    from cnnkit.stats import count_params, shapes_only
+
+    def pending() -> int:
+        return len(global_state.get_global_attribute("uninitialized_variables", None) or [])
+
+    before = pending()
+    with shapes_only():
+        model = cnnkit.build("resnet20", input_shape=(32, 32, 3), num_classes=10)
+    assert count_params(model)["total"] > 0 and pending() == before
