@@ -3,6 +3,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("CNNKIT_OFFLINE", "1")  # tests never touch the network
+os.environ.setdefault("CNNKIT_BACKUP_SECONDS", "0")  # a backup at every epoch end: the resume tests kill mid-run
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

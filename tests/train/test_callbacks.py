@@ -105,3 +105,31 @@ def test_run_callbacks_order(tmp_path):
                      "ReduceLROnPlateau", "Callback", "DurableCSVLogger", "ProgressLogger", "AtomicBackupAndRestore"]
     assert [type(c).__name__ for c in run_callbacks(batch_size=8, verbose=0)] == [
         "EpochLogs", "ThroughputRecorder", "TerminateOnNaN"]
+
+
+def test_backups_wait_min_seconds_but_the_last_epoch_is_always_backed_up(tmp_path, monkeypatch):
+    import json
+
+    from cnnkit.train.callbacks import AtomicBackupAndRestore
+
+    saved = []
+    real = keras.Model.save_weights
+    monkeypatch.setattr(keras.Model, "save_weights", lambda self, path, **kw: (saved.append(path), real(self, path, **kw)))
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((8, 3), "float32"), np.zeros((8, 2), "float32")
+    for min_seconds, writes in ((1e9, 1), (0.0, 4)):
+        saved.clear()
+        folder = tmp_path / f"backup{writes}"
+        model.fit(x, y, epochs=4, batch_size=4, verbose=0,
+                  callbacks=[AtomicBackupAndRestore(str(folder), min_seconds=min_seconds, delete_checkpoint=False)])
+        assert len(saved) == writes and json.loads((folder / "training_metadata.json").read_text())["epoch"] == 4
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_a_bad_backup_interval_names_the_variable(monkeypatch, value):
+    from cnnkit.train.callbacks import BACKUP_ENV
+
+    monkeypatch.setenv(BACKUP_ENV, value)
+    with pytest.raises(ValueError, match=f"CNNKIT_BACKUP_SECONDS='{value}' is not a number of seconds >= 0"):
+        run_callbacks(batch_size=8, workdir="unused", verbose=0)
