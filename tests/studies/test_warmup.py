@@ -52,8 +52,8 @@ SAME = [0.20, 0.25, 0.22]  # the warm arms' final training error
 
 def test_experiment_has_each_family_with_and_without_warmup_and_the_floor():
     exp = warmup.experiment(P)
-    assert list(exp.variants) == ["plain-32 no warm-up", "plain-32 warm-up", "resnet-32 no warm-up",
-                                  "resnet-32 warm-up", "linear"]
+    assert list(exp.variants) == ["plain-20 no warm-up", "plain-20 warm-up", "resnet-20 no warm-up",
+                                  "resnet-20 warm-up", "linear"]
     configs = {s.variant: s.config for s in exp.runs() if s.seed == 0}  # validates every config through RunConfig
     assert len(exp.runs()) == 5 * len(P.seeds)
     for name, config in configs.items():
@@ -62,7 +62,7 @@ def test_experiment_has_each_family_with_and_without_warmup_and_the_floor():
             assert config["model_options"] == {"depth": P.depth, "plain": name.startswith("plain"), "width": P.width}
             assert config["warmup_steps"] == (0 if "no warm-up" in name else P.warmup_steps)
     assert configs["linear"]["model"] == "linear"
-    assert (configs["plain-32 warm-up"]["epochs"] * configs["plain-32 warm-up"]["steps_per_epoch"]) == P.iterations
+    assert (configs["plain-20 warm-up"]["epochs"] * configs["plain-20 warm-up"]["steps_per_epoch"]) == P.iterations
 
 
 def test_rows_agree_when_the_warmup_speeds_the_start_and_leaves_the_end():
@@ -71,10 +71,10 @@ def test_rows_agree_when_the_warmup_speeds_the_start_and_leaves_the_end():
                            {"plain_warm": [40, 45, 42], "plain_cold": [90, 110, 95],
                             "resnet_warm": [30, 35, 33], "resnet_cold": [50, 61, 52]})
     rows = warmup.summary_rows(runs, P, history)
-    assert verdicts(runs, history) == {"plain-32 no warm-up − warm-up end": "agrees",
-                                       "resnet-32 no warm-up − warm-up end": "agrees",
-                                       "plain-32 no warm-up − warm-up start": "agrees",
-                                       "resnet-32 no warm-up − warm-up start": "agrees"}
+    assert verdicts(runs, history) == {"plain-20 no warm-up − warm-up end": "agrees",
+                                       "resnet-20 no warm-up − warm-up end": "agrees",
+                                       "plain-20 no warm-up − warm-up start": "agrees",
+                                       "resnet-20 no warm-up − warm-up start": "agrees"}
     assert [r.headline for r in rows] == [True, True, False, False, False]
     assert rows[0].measured.startswith("+0.30 pp") and rows[0].test.startswith("TOST") and rows[0].converged
     assert rows[2].measured.startswith("+56.00 iterations") and rows[2].judged_at == "early"
@@ -87,12 +87,12 @@ def test_rows_when_the_warmup_makes_no_difference_and_when_it_changes_the_end():
     runs, history = frames({"plain_warm": SAME, "plain_cold": SAME, "resnet_warm": SAME, "resnet_cold": SAME},
                            same_start)
     got = verdicts(runs, history)
-    assert got["plain-32 no warm-up − warm-up end"] == got["resnet-32 no warm-up − warm-up end"] == "agrees"
-    assert got["plain-32 no warm-up − warm-up start"] == "inconclusive"  # a zero difference: no side wins
-    # without warm-up plain-32 ends 8 pp higher in every seed: beyond the ±2 pp margin
+    assert got["plain-20 no warm-up − warm-up end"] == got["resnet-20 no warm-up − warm-up end"] == "agrees"
+    assert got["plain-20 no warm-up − warm-up start"] == "inconclusive"  # a zero difference: no side wins
+    # without warm-up plain-20 ends 8 pp higher in every seed: beyond the ±2 pp margin
     runs, history = frames({"plain_warm": SAME, "plain_cold": [e + 0.08 for e in SAME], "resnet_warm": SAME,
                             "resnet_cold": SAME}, same_start)
-    assert verdicts(runs, history)["plain-32 no warm-up − warm-up end"] == "disagrees"
+    assert verdicts(runs, history)["plain-20 no warm-up − warm-up end"] == "disagrees"
 
 
 def test_trained_rows_read_not_converged_and_early_rows_are_still_judged():
@@ -101,9 +101,9 @@ def test_trained_rows_read_not_converged_and_early_rows_are_still_judged():
     train = {"plain_warm": SAME, "plain_cold": SAME, "resnet_warm": SAME, "resnet_cold": SAME}
     runs, history = frames(train, start, converged={"plain_cold": [True, False, True]})
     got = verdicts(runs, history)
-    assert got["plain-32 no warm-up − warm-up end"] == "not converged"
-    assert got["resnet-32 no warm-up − warm-up end"] == "agrees"
-    assert got["plain-32 no warm-up − warm-up start"] == "agrees"  # a speed claim needs no converged run
+    assert got["plain-20 no warm-up − warm-up end"] == "not converged"
+    assert got["resnet-20 no warm-up − warm-up end"] == "agrees"
+    assert got["plain-20 no warm-up − warm-up start"] == "agrees"  # a speed claim needs no converged run
     # every net worse than the linear model: nothing learnt, no trained verdict
     runs, history = frames(train, start, linear_test_error=0.05)
     assert {v for k, v in verdicts(runs, history).items() if k.endswith("end")} == {"not converged"}
@@ -114,19 +114,19 @@ def test_a_run_that_never_started_counts_its_length():
              "resnet_cold": [50, 61, 52]}
     runs, history = frames({k: SAME for k in start}, start)
     rows = {r.quantity: r for r in warmup.summary_rows(runs, P, history)}
-    plain = rows["iterations to ≤ 80 % training error, plain-32 no warm-up − warm-up"]
+    plain = rows["iterations to ≤ 80 % training error, plain-20 no warm-up − warm-up"]
     assert plain.verdict == "agrees" and plain.diff == pytest.approx((P.iterations - 40 + 65 + P.iterations - 42) / 3)
     assert plain.note.startswith("2 of 3 runs without warm-up never got there")
-    resnet = rows["iterations to ≤ 80 % training error, resnet-32 no warm-up − warm-up"]
+    resnet = rows["iterations to ≤ 80 % training error, resnet-20 no warm-up − warm-up"]
     assert resnet.verdict == "inconclusive" and "did not get there in 1 of 3" in resnet.measured
 
 
 def test_curves_take_the_factors_from_the_config_columns():
     runs, history = frames({"plain_warm": SAME, "resnet_cold": SAME}, {"plain_warm": [1] * 3, "resnet_cold": [1] * 3})
     data = warmup.curves(history, runs)
-    assert set(data["variant"]) == {"plain-32 warm-up", "resnet-32 no warm-up"}  # the linear floor left out
+    assert set(data["variant"]) == {"plain-20 warm-up", "resnet-20 no warm-up"}  # the linear floor left out
     assert set(zip(data["family"], data["warm-up"])) == {("plain", f"{P.warmup_steps} iterations"), ("resnet", "none")}
-    assert [(t.a, t.b, t.claim) for t in warmup.tracks(P)][0] == ("plain-32 warm-up", "plain-32 no warm-up",
+    assert [(t.a, t.b, t.claim) for t in warmup.tracks(P)][0] == ("plain-20 warm-up", "plain-20 no warm-up",
                                                                   warmup.CLAIMS["trained"])
 
 
