@@ -27,6 +27,7 @@ from cnnkit import models as registry
 from cnnkit import stats
 from cnnkit._status import FAILED, FINISHED
 from cnnkit.ablation import Experiment, summarize
+from cnnkit.ablation.over_training import Track
 from cnnkit.ablation.verdicts import Claim
 from cnnkit.models.alexnet import MIDDLE_LAYERS
 from cnnkit.notebook.report import Row
@@ -383,6 +384,13 @@ def experiment(p: Params = Params(), *, name: str = "zoo") -> Experiment:
                        augment=p.augment, bn_momentum=p.bn_momentum, recipe=p.recipe, eval_subset=p.eval_subset)
     variants = {n: {"model": n, "model_options": zoo_options(n)} for n in names}
     return Experiment(name, base, variants=variants, seeds=p.zoo_seeds)
+
+
+def tracks(p: Params = Params()) -> list[Track]:
+    """The ablation's difference followed over training: ``without − full`` validation error (the validation split
+    stands in for the test set while training), judged by the paper's claim at every logged point."""
+    return [Track(f"{ablation_variant(p.drop_layer)} − full, validation error", "full", ablation_variant(p.drop_layer),
+                  CLAIMS["drop_layer"], split="val")]
 
 
 def ablation_variant(drop_layer: int) -> str:

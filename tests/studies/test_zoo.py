@@ -252,3 +252,18 @@ def test_differences_follow_the_parameters():
     runs = pd.DataFrame({"variant": ["full", "without-conv2"], "seed": [0, 0], "status": ["done", "done"],
                          "converged": [True, False]})
     assert zoo.differences(zoo.Params(), runs).set_index("").loc["converged (ablation runs)", "here"] == "1 of 2"
+
+
+def test_the_ablation_is_followed_over_training_by_its_declared_claim():
+    """The headline ``without − full`` is judged at every logged point: the over-training frame of hand-made
+    histories (without-conv2 2 pp worse at each point, paired by seed) agrees at both points."""
+    from cnnkit.ablation.over_training import over_training
+
+    (track,) = zoo.tracks(zoo.Params())
+    assert (track.a, track.b, track.claim) == ("full", "without-conv2", zoo.CLAIMS["drop_layer"])
+    rows = [{"run_id": f"{v}__s{s}", "variant": v, "seed": s, "step": step, "split": "val", "metric": "error",
+             "value": 0.30 - 0.05 * step / 100 + (0.02 + 0.001 * s if v == "without-conv2" else 0.0)}
+            for v in ("full", "without-conv2") for s in range(3) for step in (50, 100)]
+    over = over_training(pd.DataFrame(rows), [track])
+    assert list(over["step"]) == [50, 100] and set(over["verdict"]) == {"agrees"}
+    assert over["diff"].round(4).tolist() == [0.021, 0.021]
