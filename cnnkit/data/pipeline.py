@@ -18,7 +18,7 @@ from cnnkit._checks import check_choice
 from cnnkit.data.augment import AUGMENTATIONS, augment_batch
 from cnnkit.data.datasets import DatasetInfo, load_arrays
 
-__all__ = ["load", "NumpyBatches", "FORMATS", "epoch_order", "prepare_batch"]
+__all__ = ["load", "EpochBatches", "NumpyBatches", "FORMATS", "epoch_order", "prepare_batch"]
 
 FORMATS = ("auto", "tf", "numpy")
 
@@ -60,7 +60,36 @@ def _batch_seed(seed: int, epoch: int, index: int) -> int:
     return int(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, epoch, index]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-class NumpyBatches(keras.utils.PyDataset):
+class EpochBatches(keras.utils.PyDataset):
+    """Batches over ``size`` examples in the seeded order :func:`epoch_order` of each epoch (the one rule of
+    :class:`NumpyBatches` and :class:`cnnkit.train.device_data.IndexBatches`, so seed pairing holds across data
+    paths). Subclasses set ``batch_size``, ``shuffle``, ``seed``, ``drop_remainder`` and :meth:`_size`, and read
+    :meth:`_take` in ``__getitem__``; Keras calls :meth:`on_epoch_end` after each epoch."""
+
+    epoch: int = 0
+    _order: np.ndarray | None = None
+
+    def _size(self) -> int:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        n = self._size() / self.batch_size
+        return int(n) if self.drop_remainder else math.ceil(n)
+
+    def _take(self, index: int) -> np.ndarray:
+        """The example indices of batch ``index`` of this epoch."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} out of range: this {type(self).__name__} has {len(self)} batches")
+        if self._order is None:
+            self._order = epoch_order(self.seed, self.epoch, self._size(), self.shuffle)
+        return self._order[index * self.batch_size:(index + 1) * self.batch_size]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._order = None
+
+
+class NumpyBatches(EpochBatches):
     """Batches of NumPy arrays for ``model.fit`` without TensorFlow; ``.info`` holds the DatasetInfo.
 
     Epoch ``e`` uses the permutation :func:`epoch_order` and batch ``i`` of it the
@@ -79,23 +108,14 @@ class NumpyBatches(keras.utils.PyDataset):
         self.epoch = 0
         self._order = None
 
-    def __len__(self) -> int:
-        n = len(self.x) / self.batch_size
-        return int(n) if self.drop_remainder else math.ceil(n)
+    def _size(self) -> int:
+        return len(self.x)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} out of range: this dataset has {len(self)} batches")
-        if self._order is None:
-            self._order = epoch_order(self.seed, self.epoch, len(self.x), self.shuffle)
-        take = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        take = self._take(index)
         x = prepare_batch(self.x[take], self.info, augment=self.augment,
                           seed=_batch_seed(self.seed, self.epoch, index), normalize=self.normalize)
         return ops.convert_to_numpy(x), self.y[take]
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self._order = None
 
 
 def _tf_dataset(x: np.ndarray, y: np.ndarray, info: DatasetInfo, *, batch_size: int, shuffle: bool, seed: int,

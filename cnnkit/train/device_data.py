@@ -32,7 +32,7 @@ import numpy as np
 from keras import ops
 
 from cnnkit._checks import check_choice
-from cnnkit.data.pipeline import epoch_order
+from cnnkit.data.pipeline import EpochBatches
 
 __all__ = ["AUTO_DEVICE_BYTES", "DATA_PATHS", "DeviceData", "DeviceDataModel", "IndexBatches", "choose_data_path",
            "load_splits", "prefetch_to_gpu", "require_channels_last"]
@@ -59,7 +59,7 @@ def choose_data_path(requested: str, nbytes: int, *, distribute: str | None = No
     return "device" if nbytes <= AUTO_DEVICE_BYTES and distribute is None else "tfdata"
 
 
-class IndexBatches(keras.utils.PyDataset):
+class IndexBatches(EpochBatches):
     """Batches of ``(indices int32, labels int32)`` into a :class:`DeviceData` array.
 
     Epoch ``e`` visits the examples in the order :func:`cnnkit.data.pipeline.epoch_order` gives
@@ -75,21 +75,12 @@ class IndexBatches(keras.utils.PyDataset):
         self.batch_size, self.shuffle, self.seed, self.drop_remainder = batch_size, shuffle, seed, drop_remainder
         self.epoch, self._order = 0, None
 
-    def __len__(self) -> int:
-        n = len(self.labels) / self.batch_size
-        return int(n) if self.drop_remainder else int(np.ceil(n))
+    def _size(self) -> int:
+        return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} out of range: this split has {len(self)} batches")
-        if self._order is None:
-            self._order = epoch_order(self.seed, self.epoch, len(self.labels), self.shuffle)
-        take = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        take = self._take(index)
         return (take + self.offset).astype("int32"), self.labels[take]
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self._order = None
 
 
 class DeviceDataModel(keras.Model):

@@ -68,41 +68,48 @@ def triplet_loss(y_true, y_pred, margin: float = 0.2):
     return ops.relu(d_ap - d_an + margin)
 
 
+class _MarginLoss(keras.losses.Loss):
+    """A loss of embeddings with a ``margin``: the subclass's function ``fn(y_true, y_pred, margin=...)`` as a
+    ``keras.losses.Loss`` (serialisable: ``margin`` is in its config)."""
+
+    fn = None
+
+    def __init__(self, margin: float, reduction: str, name: str, **kwargs):
+        super().__init__(reduction=reduction, name=name, **kwargs)
+        self.margin = _check_margin(margin)
+
+    def call(self, y_true, y_pred):
+        return type(self).fn(y_true, y_pred, margin=self.margin)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "margin": self.margin}
+
+
 @keras.saving.register_keras_serializable(package="cnnkit")
-class ContrastiveLoss(keras.losses.Loss):
+class ContrastiveLoss(_MarginLoss):
     """:func:`contrastive_loss` as a ``keras.losses.Loss`` (``y_true = 1`` for similar pairs).
 
     Args:
         margin: distance beyond which dissimilar pairs cost nothing (1.0).
     """
 
-    def __init__(self, margin: float = 1.0, reduction: str = "sum_over_batch_size",
-                 name: str = "contrastive_loss", **kwargs):
-        super().__init__(reduction=reduction, name=name, **kwargs)
-        self.margin = _check_margin(margin)
+    fn = staticmethod(contrastive_loss)
 
-    def call(self, y_true, y_pred):
-        return contrastive_loss(y_true, y_pred, margin=self.margin)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "margin": self.margin}
+    def __init__(self, margin: float = 1.0, reduction: str = "sum_over_batch_size", name: str = "contrastive_loss",
+                 **kwargs):
+        super().__init__(margin, reduction, name, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="cnnkit")
-class TripletLoss(keras.losses.Loss):
+class TripletLoss(_MarginLoss):
     """:func:`triplet_loss` as a ``keras.losses.Loss`` (``y_pred`` = stacked [a, p, n] embeddings).
 
     Args:
         margin: alpha in squared-distance units (0.2).
     """
 
-    def __init__(self, margin: float = 0.2, reduction: str = "sum_over_batch_size",
-                 name: str = "triplet_loss", **kwargs):
-        super().__init__(reduction=reduction, name=name, **kwargs)
-        self.margin = _check_margin(margin)
+    fn = staticmethod(triplet_loss)
 
-    def call(self, y_true, y_pred):
-        return triplet_loss(y_true, y_pred, margin=self.margin)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "margin": self.margin}
+    def __init__(self, margin: float = 0.2, reduction: str = "sum_over_batch_size", name: str = "triplet_loss",
+                 **kwargs):
+        super().__init__(margin, reduction, name, **kwargs)
