@@ -331,11 +331,12 @@ def preset_for_notebook(path: str | Path, preset: str, overrides: Mapping[str, A
     Raises:
         ValueError: an unknown preset, an unknown parameter (with the closest name) or a wrong type.
     """
+    own = {k: v for k, v in dict(overrides or {}).items() if k not in NOTEBOOK_FIELDS}
+    if _check_preset(preset) == "quick" and not own:  # Params() is the quick preset: no study (nor Keras) to import
+        return {}
     study = find_study(Path(path).stem)
     if study is None:
-        _check_preset(preset)
         return {}
-    own = {k: v for k, v in dict(overrides or {}).items() if k not in NOTEBOOK_FIELDS}
     resolve(study, preset, own)
     return preset_changes(study, preset)
 

@@ -55,3 +55,20 @@ def test_a_bad_preset_and_a_bad_value_are_refused():
         setup(depth, {**cell_defaults(), "preset": "fast"})
     with pytest.raises(ValueError, match="parameter 'iterations' .* expects int"):
         setup(depth, {**cell_defaults(), "iterations": "many"})
+
+
+def test_a_quick_run_checks_its_notebook_without_importing_keras():
+    """Each lane of ``cnnkit demo`` is a ``cnnkit run`` of the quick preset: its checks before the kernel starts
+    import no Keras (5-6 s of CPU per notebook measured), since ``Params()`` is the quick preset."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom cnnkit.notebook.runner import check_data, resolve_parameters\n"
+            "from cnnkit.studies import preset_for_notebook\n"
+            "nb = 'notebooks/01_depth_degradation.ipynb'\n"
+            "assert resolve_parameters(nb, 'quick') == {'preset': 'quick'}\n"
+            "assert preset_for_notebook(nb, 'quick') == {}\ncheck_data(nb, 'quick')\n"
+            "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
