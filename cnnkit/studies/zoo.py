@@ -115,17 +115,16 @@ def native_config(name: str) -> tuple[tuple[int, int, int], int]:
 
 def form(name: str) -> str:
     """``'metric'`` (Siamese/triplet), ``'imagenet'`` (native input >= 64 px) or ``'cifar'``."""
-    if name in ("siamese", "triplet"):
-        return "metric"
-    return "imagenet" if min(native_config(name)[0][:2]) >= 64 else "cifar"
+    return "metric" if name in ("siamese", "triplet") else (
+        "imagenet" if min(native_config(name)[0][:2]) >= 64 else "cifar")
 
 
 def zoo_options(name: str) -> dict | None:
     """Options that build ``name`` for 28x28/32x32 images, or ``None`` where that makes no sense.
 
-    ImageNet nets with a ``cifar_stem`` option get the CIFAR stem (a 3x3/1 convolution, no
-    pooling), VGG gets its compact head (``cifar=True``: GAP instead of the 4096-wide layers);
-    GoogLeNet's 'same'-padded strides accept any size as is; the CIFAR nets need nothing.
+    ImageNet nets with a ``cifar_stem`` option get the CIFAR stem (a 3x3/1 convolution, no pooling), VGG its
+    compact head (``cifar=True``: GAP instead of the 4096-wide layers); GoogLeNet's 'same'-padded strides accept
+    any size as is; the CIFAR nets need nothing.
     """
     if name in NATIVE_ONLY:
         return None
@@ -146,8 +145,7 @@ def resolve_models(names: Sequence[str] | None, *, trainable: bool = False) -> l
     """``None`` → every registered (or, with ``trainable``, every trainable) model; a list is checked.
 
     Raises:
-        ValueError: a string instead of a list, an unknown name, a duplicate, an empty list, or
-            (``trainable``) a model of :data:`NATIVE_ONLY`.
+        ValueError: a string, an unknown name, a duplicate, an empty list, or (``trainable``) a model of NATIVE_ONLY.
     """
     pool = trainable_models() if trainable else registry.available()
     if names is None:
@@ -387,10 +385,9 @@ def experiment(p: Params = Params(), *, name: str = "zoo") -> Experiment:
 
 
 def tracks(p: Params = Params()) -> list[Track]:
-    """The ablation's difference followed over training: ``without − full`` validation error (the validation split
-    stands in for the test set while training), judged by the paper's claim at every logged point."""
-    return [Track(f"{ablation_variant(p.drop_layer)} − full, validation error", "full", ablation_variant(p.drop_layer),
-                  CLAIMS["drop_layer"], split="val")]
+    """``without − full`` validation error over training, judged by the paper's claim at every logged point."""
+    drop = ablation_variant(p.drop_layer)
+    return [Track(f"{drop} − full, validation error", "full", drop, CLAIMS["drop_layer"], split="val")]
 
 
 def ablation_variant(drop_layer: int) -> str:
