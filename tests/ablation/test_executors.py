@@ -1,6 +1,7 @@
 """ProcessExecutor's workers: threads capped before the libraries load, and no epoch lines in a notebook's report."""
 
 import os
+import signal
 
 import pytest
 
@@ -10,10 +11,16 @@ from cnnkit.ablation import executors
 
 @pytest.fixture
 def clean_env(monkeypatch):
+    """The worker's initializer runs in this process: its environment and its SIGINT disposition (ignored) are
+    put back afterwards. Left ignored, every process this test worker started later inherited it, and a later
+    test's Ctrl-C never reached its grid (three CI runs failed that way, by test order)."""
     monkeypatch.setenv(PROGRESS_ENV, "terminal")  # what `cnnkit run` gives a kernel, and so its workers
     for name in executors.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+    handler = signal.getsignal(signal.SIGINT)
+    yield monkeypatch
+    signal.signal(signal.SIGINT, handler)
+    assert signal.getsignal(signal.SIGINT) is handler
 
 
 def test_a_worker_of_a_notebook_kernel_prints_no_epoch_lines(clean_env):
