@@ -63,17 +63,15 @@ def _batch_seed(seed: int, epoch: int, index: int) -> int:
 class EpochBatches(keras.utils.PyDataset):
     """Batches over ``size`` examples in the seeded order :func:`epoch_order` of each epoch (the one rule of
     :class:`NumpyBatches` and :class:`cnnkit.train.device_data.IndexBatches`, so seed pairing holds across data
-    paths). Subclasses set ``batch_size``, ``shuffle``, ``seed``, ``drop_remainder`` and :meth:`_size`, and read
-    :meth:`_take` in ``__getitem__``; Keras calls :meth:`on_epoch_end` after each epoch."""
+    paths). Subclasses read :meth:`_take` in ``__getitem__``; Keras calls :meth:`on_epoch_end` after each epoch."""
 
-    epoch: int = 0
-    _order: np.ndarray | None = None
-
-    def _size(self) -> int:
-        raise NotImplementedError
+    def __init__(self, size: int, *, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.size, self.batch_size, self.shuffle, self.seed = int(size), batch_size, shuffle, seed
+        self.drop_remainder, self.epoch, self._order = drop_remainder, 0, None
 
     def __len__(self) -> int:
-        n = self._size() / self.batch_size
+        n = self.size / self.batch_size
         return int(n) if self.drop_remainder else math.ceil(n)
 
     def _take(self, index: int) -> np.ndarray:
@@ -81,7 +79,7 @@ class EpochBatches(keras.utils.PyDataset):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range: this {type(self).__name__} has {len(self)} batches")
         if self._order is None:
-            self._order = epoch_order(self.seed, self.epoch, self._size(), self.shuffle)
+            self._order = epoch_order(self.seed, self.epoch, self.size, self.shuffle)
         return self._order[index * self.batch_size:(index + 1) * self.batch_size]
 
     def on_epoch_end(self) -> None:
@@ -101,15 +99,10 @@ class NumpyBatches(EpochBatches):
     def __init__(self, x: np.ndarray, y: np.ndarray, info: DatasetInfo, *, batch_size: int = 128,
                  shuffle: bool = False, seed: int = 0, augment: str = "none", normalize: bool = True,
                  drop_remainder: bool = False, **kwargs: Any):
-        super().__init__(**kwargs)
+        super().__init__(len(x), batch_size=batch_size, shuffle=shuffle, seed=seed, drop_remainder=drop_remainder,
+                         **kwargs)
         self.x, self.y, self.info = x, y, info
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
-        self.augment, self.normalize, self.drop_remainder = augment, normalize, drop_remainder
-        self.epoch = 0
-        self._order = None
-
-    def _size(self) -> int:
-        return len(self.x)
+        self.augment, self.normalize = augment, normalize
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         take = self._take(index)

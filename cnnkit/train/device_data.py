@@ -70,13 +70,9 @@ class IndexBatches(EpochBatches):
 
     def __init__(self, labels: np.ndarray, info: Any = None, *, offset: int = 0, batch_size: int = 128,
                  shuffle: bool = False, seed: int = 0, drop_remainder: bool = False, **kwargs: Any):
-        super().__init__(**kwargs)
+        super().__init__(len(labels), batch_size=batch_size, shuffle=shuffle, seed=seed,
+                         drop_remainder=drop_remainder, **kwargs)
         self.labels, self.info, self.offset = np.asarray(labels, "int32"), info, int(offset)
-        self.batch_size, self.shuffle, self.seed, self.drop_remainder = batch_size, shuffle, seed, drop_remainder
-        self.epoch, self._order = 0, None
-
-    def _size(self) -> int:
-        return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         take = self._take(index)
